@@ -1,0 +1,36 @@
+import { loadConfig } from '../../config/load.js';
+import { ConfigError } from '../../config/errors.js';
+import { createTargets } from '../../gateway.js';
+import { guard, parse } from '../args.js';
+
+/** Validates a configuration, prints every problem at once, or a plain-words summary. */
+export async function run(argv: string[]): Promise<number> {
+  return guard(async () => {
+    const { values } = parse(argv, { config: { type: 'string', short: 'c' }, quiet: { type: 'boolean', short: 'q', default: false } });
+    let loaded;
+    try {
+      loaded = loadConfig({ file: values.config });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        process.stderr.write(`${error.message}\n`);
+        return 1;
+      }
+      throw error;
+    }
+    const { config, warnings } = loaded;
+    const lines: string[] = [`configuration ${loaded.source} is valid`];
+    if (!values.quiet) {
+      lines.push(`  mode: ${config.mode}; public URL ${config.publicUrl}; store: ${config.store.kind}`);
+      for (const target of createTargets(config).values()) {
+        const c = target.config;
+        const where = [c.rootRooms ? 'rooms without tenant' : undefined, c.tenants.length > 0 ? `tenants ${c.tenants.join(', ')}` : undefined].filter(Boolean).join(' and ');
+        lines.push(`  target ${target.name}: ${c.url} (${where}); ${c.algorithm} tokens, iss=${target.issuer} aud=${c.audience} sub=<tenant>|${c.xmppDomain}; lifetime ${c.tokenTtlSeconds}s (max ${c.maxTokenTtlSeconds}s), nbf ${c.nbfSkewSeconds}s in the past`);
+        for (const key of target.keyring?.published ?? []) lines.push(`    key ${key.kid} (${key.status}) published at /asap/${key.asapName}.pem`);
+      }
+      for (const [name, provider] of Object.entries(config.providers)) lines.push(`  provider ${name}: ${provider.kind}`);
+    }
+    for (const warning of warnings) lines.push(`  warning: ${warning}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  });
+}

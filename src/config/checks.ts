@@ -1,0 +1,98 @@
+import type { ConfigIssue } from './errors.js';
+import { PROSODY_ALGORITHMS, type Config } from './schema.js';
+import { loadKeyring } from '../keys/keyring.js';
+
+/** Minimum HS secret length: 32 bytes (256 bits), as for HS256 keys in RFC 7518 §3.2. */
+export const MIN_SECRET_BYTES = 32;
+
+const KNOWN_WEAK = [
+  'changeme', 'change-me', 'secret', 'password', 'jitsi', 'my_jitsi_app_secret', 'example', 'default', 'please-change',
+];
+
+/** Checks that need more than one field, or knowledge of Prosody. Returns problems and warnings. */
+export function checkConfig(config: Config): { issues: ConfigIssue[]; warnings: string[] } {
+  const issues: ConfigIssue[] = [];
+  const warnings: string[] = [];
+  const targetNames = Object.keys(config.targets);
+  if (targetNames.length === 0) {
+    issues.push({ path: 'targets', problem: 'no Jitsi target is configured', fix: 'add one under targets: (url, xmppDomain, appId, algorithm, secret or keys)' });
+  }
+  if (config.defaultTarget !== undefined && !config.targets[config.defaultTarget]) {
+    issues.push({ path: 'defaultTarget', problem: `names no configured target ("${config.defaultTarget}")`, fix: `use one of ${targetNames.join(', ')}` });
+  }
+  const kids = new Map<string, string>();
+  for (const [name, target] of Object.entries(config.targets)) {
+    const path = `targets.${name}`;
+    const algorithm = target.algorithm;
+    if (!(PROSODY_ALGORITHMS as readonly string[]).includes(algorithm)) {
+      issues.push({
+        path: `${path}.algorithm`,
+        problem: `"${algorithm}" is not accepted by Prosody's token plugin (no ES*, EdDSA, PS* or none)`,
+        fix: `use one of ${PROSODY_ALGORITHMS.join(', ')}`,
+      });
+      continue;
+    }
+    if (algorithm.startsWith('HS')) {
+      if (target.keys.length > 0) {
+        issues.push({ path: `${path}.keys`, problem: `keys are for RS* algorithms; ${algorithm} uses secret`, fix: 'remove keys or switch algorithm to RS256' });
+      }
+      const secret = target.secret;
+      if (secret === undefined || secret === '') {
+        issues.push({ path: `${path}.secret`, problem: `${algorithm} needs Prosody's app_secret`, fix: 'set secretFile (or JSG_TARGETS__<NAME>__SECRET_FILE) to a file holding at least 32 random bytes, e.g. `openssl rand -base64 48`' });
+      } else {
+        const weakness = secretWeakness(secret);
+        if (weakness) {
+          issues.push({ path: `${path}.secret`, problem: weakness, fix: 'generate a new one with `openssl rand -base64 48` and set the same value as Prosody\'s app_secret' });
+        }
+      }
+    } else {
+      if (target.secret !== undefined) {
+        issues.push({ path: `${path}.secret`, problem: `a secret is for HS* algorithms; ${algorithm} signs with keys`, fix: 'remove secret' });
+      }
+      const { keyring, issues: keyIssues } = loadKeyring(target.keys, algorithm, `${path}.keys`);
+      issues.push(...keyIssues);
+      for (const key of keyring?.published ?? []) {
+        const other = kids.get(key.kid);
+        if (other) issues.push({ path: `${path}.keys`, problem: `kid "${key.kid}" is also used by target ${other}`, fix: 'kids must be unique: /asap serves all targets from one namespace' });
+        kids.set(key.kid, name);
+      }
+    }
+    if (target.tokenTtlSeconds > target.maxTokenTtlSeconds) {
+      issues.push({ path: `${path}.tokenTtlSeconds`, problem: `(${target.tokenTtlSeconds}) is above maxTokenTtlSeconds (${target.maxTokenTtlSeconds})`, fix: 'lower it or raise the cap' });
+    }
+    if (target.maxTokenTtlSeconds > 86400) {
+      issues.push({ path: `${path}.maxTokenTtlSeconds`, problem: 'is more than a day; tokens are meant to live minutes', fix: 'use at most 86400 (3600 or less recommended)' });
+    } else if (target.maxTokenTtlSeconds > 3600) {
+      warnings.push(`${path}.maxTokenTtlSeconds is ${target.maxTokenTtlSeconds} s; tokens that live hours cannot be revoked, 3600 or less is recommended`);
+    }
+    if (!target.rootRooms && target.tenants.length === 0) {
+      issues.push({ path: `${path}.tenants`, problem: 'is empty while rootRooms is false: no room could ever be joined', fix: 'list the tenants or set rootRooms: true' });
+    }
+  }
+  if (config.store.kind === 'redis') {
+    const redis = config.store.redis;
+    const modes = redis ? [redis.url, redis.sentinel, redis.cluster].filter((mode) => mode !== undefined).length : 0;
+    if (modes !== 1) {
+      issues.push({ path: 'store.redis', problem: `needs exactly one of url, sentinel or cluster (found ${modes})`, fix: 'e.g. store.redis.url: redis://redis:6379' });
+    }
+  } else {
+    warnings.push('store.kind is memory: state lives in this process only; run a single replica (use Redis for more)');
+  }
+  const publicUrl = new URL(config.publicUrl);
+  if (config.mode === 'production' && publicUrl.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(publicUrl.hostname)) {
+    warnings.push(`publicUrl ${config.publicUrl} is plain http: session cookies are not marked Secure; use https in production`);
+  }
+  return { issues, warnings };
+}
+
+/** Why a shared secret is too weak, or undefined when it is acceptable. */
+export function secretWeakness(secret: string): string | undefined {
+  const bytes = Buffer.byteLength(secret, 'utf8');
+  if (bytes < MIN_SECRET_BYTES) return `is ${bytes} bytes long; at least ${MIN_SECRET_BYTES} random bytes are required`;
+  const lower = secret.toLowerCase();
+  if (KNOWN_WEAK.some((weak) => lower.replaceAll(/[^a-z_-]/g, '').startsWith(weak) && lower.length < 48)) {
+    return 'looks like a default or example value';
+  }
+  if (new Set(secret).size < 10) return 'has too few distinct characters to be random';
+  return undefined;
+}

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { JITSI_FEATURES } from '../tokens/features.js';
+import { providersSchema } from './providers.js';
+import { policySchema } from './policy.js';
+import { apiSchema } from './api.js';
+import { uiSchema } from './ui.js';
+
+/** Algorithms Prosody's token plugin accepts. No ES*, no EdDSA, never `none`. */
+export const PROSODY_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512'] as const;
+export type ProsodyAlgorithm = (typeof PROSODY_ALGORITHMS)[number];
+
+const seconds = (what: string) =>
+  z.number({ error: `must be a whole number of seconds (${what})` }).int().positive();
+
+const httpUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash;
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL without query or fragment, e.g. https://meet.example.com')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+/** Name used in URLs, metrics labels and env overrides: lowercase letters, digits, dashes. */
+export const namePattern = /^[a-z][a-z0-9-]{0,62}$/;
+
+const tenantName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a lowercase tenant name (letters, digits, . _ -); wildcards are not allowed');
+
+export const keySchema = z.strictObject({
+  kid: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9._:-]+$/, 'must use only letters, digits and . _ : -'),
+  /**
+   * next: published, not signing yet (publish before use); active: signs new tokens (exactly one);
+   * retiring: published, no longer signing (keep until every token it signed has expired).
+   */
+  status: z.enum(['next', 'active', 'retiring']),
+  privateKey: z.string().optional(),
+  publicKey: z.string().optional(),
+});
+export type KeyConfig = z.infer<typeof keySchema>;
+
+export const targetSchema = z.strictObject({
+  /** Public base URL of the Jitsi Meet web frontend; the only place people are sent to. */
+  url: httpUrl,
+  /** Prosody's XMPP domain (e.g. meet.jitsi): the token's `sub` for rooms without a tenant. */
+  xmppDomain: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'must be a lowercase DNS name such as meet.jitsi; wildcards are not allowed'),
+  /** Tenants (the first path segment of /tenant/room URLs) people may use. */
+  tenants: z.array(tenantName).default([]),
+  /** Whether rooms without a tenant (https://meet/room) are allowed. */
+  rootRooms: z.boolean().default(true),
+  /** Prosody's app_id; the token's `iss` unless `issuer` is set. */
+  appId: z.string().min(1),
+  /** Must be listed in Prosody's asap_accepted_issuers (default: the app_id). */
+  issuer: z.string().min(1).optional(),
+  /** Must be in Prosody's asap_accepted_audiences. */
+  audience: z.string().min(1).default('jitsi'),
+  algorithm: z.string().default('HS256'),
+  /** HS*: Prosody's app_secret. */
+  secret: z.string().optional(),
+  /** RS*: the keyring. */
+  keys: z.array(keySchema).default([]),
+  tokenTtlSeconds: seconds('token lifetime').default(600),
+  maxTokenTtlSeconds: seconds('token lifetime cap').default(3600),
+  /** How far in the past `nbf` is set: Prosody checks nbf with zero clock skew. */
+  nbfSkewSeconds: z.number().int().min(0).max(600).default(30),
+  /** Feature keys tokens for this target may carry (subset of Jitsi's known keys). */
+  features: z.array(z.enum(JITSI_FEATURES)).default([...JITSI_FEATURES]),
+  /** Optional `context.group`. */
+  group: z.string().min(1).optional(),
+  /** Cache-Control max-age of the JWKS (Prosody refreshes at max-age - 60 s). */
+  jwksMaxAgeSeconds: seconds('JWKS max-age').min(120).default(3600),
+  /** URL scheme of the mobile apps for deep links (Jitsi Meet's own apps: org.jitsi.meet). */
+  appScheme: z.string().regex(/^[a-z][a-z0-9+.-]*$/).default('org.jitsi.meet'),
+});
+export type TargetConfig = z.infer<typeof targetSchema>;
+
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+
+export const storeSchema = z
+  .strictObject({
+    kind: z.enum(['memory', 'redis']).default('memory'),
+    prefix: z.string().max(64).default('jsg:'),
+    redis: z
+      .strictObject({
+        url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        tls: z.boolean().default(false),
+        sentinel: z
+          .strictObject({
+            name: z.string().min(1),
+            nodes: z.array(hostPort).min(1),
+            password: z.string().optional(),
+          })
+          .optional(),
+        cluster: z.strictObject({ nodes: z.array(hostPort).min(1) }).optional(),
+        commandTimeoutMs: z.number().int().min(50).max(60000).default(1000),
+      })
+      .optional(),
+  })
+  .default({ kind: 'memory', prefix: 'jsg:' });
+export type StoreConfig = z.infer<typeof storeSchema>;
+
+export const configSchema = z.strictObject({
+  /** production (default) or demo: demo enables the development IdP and stand-in Jitsi page. */
+  mode: z.enum(['production', 'demo']).default('production'),
+  /** The gateway's public base URL, as browsers and IdPs see it (may include a path, e.g. /sso). */
+  publicUrl: httpUrl,
+  server: z
+    .strictObject({
+      host: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Honour X-Forwarded-* from a reverse proxy. */
+      trustProxy: z.boolean().default(false),
+      shutdownGraceSeconds: z.number().int().min(0).max(300).default(20),
+      /** Largest accepted request body (JSON API, back-channel logout). */
+      maxBodyBytes: z.number().int().min(1024).max(10_000_000).default(65536),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+  store: storeSchema,
+  session: z
+    .strictObject({
+      ttlSeconds: seconds('gateway session lifetime').default(8 * 3600),
+      cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/).default('jsg_session'),
+      loginTimeoutSeconds: seconds('login transaction lifetime').max(3600).default(600),
+    })
+    .prefault({}),
+  targets: z.record(z.string().regex(namePattern, 'target names must be lowercase letters, digits, dashes'), targetSchema),
+  /** Name of the target used when a request names none. Defaults to the only/first target. */
+  defaultTarget: z.string().optional(),
+  providers: providersSchema,
+  policy: policySchema,
+  api: apiSchema,
+  ui: uiSchema,
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

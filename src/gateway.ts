@@ -1,0 +1,108 @@
+import type Koa from 'koa';
+import type { LoadedConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { createApp, type RouteFactory } from './http/app.js';
+import { keyRoutes } from './http/routes/keys.js';
+import { createProviders } from './idp/registry.js';
+import './idp/kinds.js';
+import { loadKeyring } from './keys/keyring.js';
+import { Audit } from './observability/audit.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { plainPages, type PageRenderer } from './pages/renderer.js';
+import { participantsOnly, type Policy } from './policy/policy.js';
+import type { ReadinessCheck, Services } from './services.js';
+import { createStore } from './store/factory.js';
+import type { Store } from './store/store.js';
+import { JitsiTarget } from './tokens/target.js';
+
+/**
+ * The features of the gateway, in the order their routes are tried. Each is a RouteFactory:
+ * request → provider → identity → policy → token → redirect lives in src/login/.
+ */
+const FEATURES: RouteFactory[] = [keyRoutes];
+
+export interface Gateway {
+  app: Koa;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /** Use this store instead of the configured one (tests). */
+  store?: Store;
+  pages?: PageRenderer;
+  policy?: Policy;
+  /** Extra route factories (the demo's stand-in Jitsi page, tests). */
+  extraFeatures?: RouteFactory[];
+}
+
+/** Builds targets from config; keys are imported once here, never on the request path. */
+export function createTargets(config: Config): Map<string, JitsiTarget> {
+  const targets = new Map<string, JitsiTarget>();
+  for (const [name, target] of Object.entries(config.targets)) {
+    const keyring = target.algorithm.startsWith('RS') ? loadKeyring(target.keys, target.algorithm, `targets.${name}.keys`).keyring : undefined;
+    targets.set(name, new JitsiTarget(name, target, keyring));
+  }
+  return targets;
+}
+
+/** The composition root: config in, a ready-to-listen Koa app and its services out. */
+export async function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const { config } = loaded;
+  const logger = options.logger ?? createLogger(config.log.level);
+  for (const warning of loaded.warnings) logger.warn({ config: loaded.source }, warning);
+  const metrics = new Metrics({ defaultMetrics: true });
+  const store = options.store ?? createStore(config.store, logger, metrics);
+  const targets = createTargets(config);
+  const defaultTarget = targets.get(config.defaultTarget ?? '') ?? [...targets.values()][0];
+  if (!defaultTarget) throw new Error('no Jitsi target configured');
+  const providers = await createProviders(config, logger);
+  const publicUrl = config.publicUrl;
+  const basePath = new URL(publicUrl).pathname.replace(/\/+$/, '');
+
+  const readiness: ReadinessCheck[] = [
+    {
+      name: 'store',
+      async check() {
+        await store.ping();
+        return { ok: true, detail: store.kind };
+      },
+    },
+    {
+      name: 'keys',
+      async check() {
+        const loadedTargets = [...targets.values()].filter((target) => target.signer !== undefined).length;
+        return { ok: loadedTargets === targets.size, detail: `${loadedTargets}/${targets.size} targets can sign` };
+      },
+    },
+    ...[...providers.values()].map((provider) => ({ name: `provider:${provider.name}`, check: () => provider.ready() })),
+  ];
+
+  const services: Services = {
+    config,
+    publicUrl,
+    basePath,
+    logger,
+    metrics,
+    audit: new Audit(logger, metrics),
+    store,
+    targets,
+    defaultTarget,
+    providers,
+    policy: options.policy ?? participantsOnly,
+    pages: options.pages ?? plainPages,
+    readiness,
+  };
+  const app = createApp(services, [...FEATURES, ...(options.extraFeatures ?? [])]);
+
+  return {
+    app,
+    services,
+    async close() {
+      await Promise.allSettled([...providers.values()].map((provider) => provider.close?.()));
+      await store.close();
+    },
+  };
+}

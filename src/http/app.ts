@@ -1,0 +1,37 @@
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import type { Services } from '../services.js';
+import { handleErrors } from './middleware/errors.js';
+import { securityHeaders } from './middleware/headers.js';
+import { observe } from './middleware/observe.js';
+import { operationsRoutes } from './routes/operations.js';
+
+/** A feature contributes routes; they are mounted under the path of publicUrl (e.g. /sso). */
+export type RouteFactory = (services: Services) => Router;
+
+/**
+ * The Koa application: observe → security headers → errors → routes. Operations endpoints are
+ * also served at the root so probes work whatever publicUrl's path is.
+ */
+export function createApp(services: Services, features: readonly RouteFactory[]): Koa {
+  const app = new Koa({ proxy: services.config.server.trustProxy });
+  app.silent = true; // errors are logged by handleErrors, once
+  app.use(observe(services));
+  app.use(securityHeaders());
+  app.use(handleErrors(services));
+
+  const mounted = new Router(services.basePath ? { prefix: services.basePath } : {});
+  const operations = operationsRoutes(services);
+  mounted.use(operations.routes());
+  for (const feature of features) {
+    const router = feature(services);
+    mounted.use(router.routes(), router.allowedMethods());
+  }
+  app.use(mounted.routes());
+  app.use(mounted.allowedMethods());
+  if (services.basePath) {
+    const root = operationsRoutes(services);
+    app.use(root.routes());
+  }
+  return app;
+}

@@ -1,0 +1,45 @@
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { JitsiClaims } from '../tokens/claims.js';
+
+export interface TokenIssuedEvent {
+  target: string;
+  /** Who asked: an identity provider's name, "api:<client>", "invite", "cli". */
+  provider: string;
+  claims: JitsiClaims;
+  requestId?: string | undefined;
+}
+
+/**
+ * The audit trail: one log line per token issued (subject, room, tenant, role, provider, jti,
+ * exp; never the token or a secret) and the tokens-issued counter.
+ */
+export class Audit {
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  tokenIssued(event: TokenIssuedEvent): void {
+    const { claims } = event;
+    const role = claims.context.user.moderator === true ? 'moderator' : 'participant';
+    this.metrics.tokensIssued.inc({ target: event.target, role, provider: event.provider });
+    this.logger.info(
+      {
+        audit: 'token_issued',
+        requestId: event.requestId,
+        target: event.target,
+        provider: event.provider,
+        user: claims.context.user.id,
+        email: claims.context.user.email,
+        room: claims.room,
+        tenant: claims.context.tenant,
+        sub: claims.sub,
+        role,
+        jti: claims.jti,
+        exp: claims.exp,
+      },
+      'token issued',
+    );
+  }
+}

@@ -1,0 +1,37 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one gateway instance, on its own registry (several gateways can live in
+ * one test process). Names follow Prometheus conventions; label values are bounded (route
+ * templates, not paths; error codes, not messages).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
+  readonly tokensIssued: Counter<'target' | 'role' | 'provider'>;
+  readonly storeDuration: Histogram<'operation' | 'backend' | 'outcome'>;
+  readonly errors: Counter<'kind'>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.httpRequests = new Counter({ name: 'jsg_http_requests_total', help: 'HTTP requests by route template, method and status', labelNames: ['method', 'route', 'status'], registers });
+    this.httpDuration = new Histogram({
+      name: 'jsg_http_request_duration_seconds',
+      help: 'HTTP request duration by route template',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.tokensIssued = new Counter({ name: 'jsg_tokens_issued_total', help: 'Jitsi tokens issued by target, role and provider', labelNames: ['target', 'role', 'provider'], registers });
+    this.storeDuration = new Histogram({
+      name: 'jsg_store_operation_duration_seconds',
+      help: 'State store operation latency',
+      labelNames: ['operation', 'backend', 'outcome'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers,
+    });
+    this.errors = new Counter({ name: 'jsg_errors_total', help: 'Rejected requests and failures by kind (error code)', labelNames: ['kind'], registers });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'jsg_' });
+  }
+}

@@ -1,0 +1,33 @@
+import type { Identity } from '../identity/identity.js';
+import type { Affiliation } from '../tokens/claims.js';
+import type { RoomLocation } from '../tokens/target.js';
+
+/** What the login flows ask: may this person enter this room, and with which role? */
+export interface PolicyInput {
+  identity: Identity;
+  location: RoomLocation;
+}
+
+export type Decision =
+  | { allow: false; message: string; rule?: string }
+  | {
+      allow: true;
+      role: 'moderator' | 'participant';
+      affiliation?: Affiliation;
+      features?: Record<string, boolean>;
+      lobbyBypass?: boolean;
+      ttlSeconds?: number;
+      /** Which rule decided (for logs and check-config explanations). */
+      rule?: string;
+    };
+
+export interface Policy {
+  decide(input: PolicyInput): Promise<Decision>;
+}
+
+/** Until rules are configured: every authenticated person may enter as participant. */
+export const participantsOnly: Policy = {
+  async decide() {
+    return { allow: true, role: 'participant', rule: 'default' };
+  },
+};

@@ -1,0 +1,36 @@
+import type { Config } from './config/schema.js';
+import type { IdentityProvider } from './idp/provider.js';
+import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import type { Audit } from './observability/audit.js';
+import type { PageRenderer } from './pages/renderer.js';
+import type { Policy } from './policy/policy.js';
+import type { Store } from './store/store.js';
+import type { JitsiTarget } from './tokens/target.js';
+
+/** A named readiness check for /readyz. Resolves with ok=false (or rejects) when not ready. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<{ ok: boolean; detail?: string }>;
+}
+
+/**
+ * Everything a route needs, built once at start-up by the composition root (src/gateway.ts).
+ * Routes receive this bag; they never read config files or create clients themselves.
+ */
+export interface Services {
+  config: Config;
+  /** `publicUrl` without trailing slash, and its path ('' or '/sso'): routes are mounted there. */
+  publicUrl: string;
+  basePath: string;
+  logger: Logger;
+  metrics: Metrics;
+  audit: Audit;
+  store: Store;
+  targets: ReadonlyMap<string, JitsiTarget>;
+  defaultTarget: JitsiTarget;
+  providers: ReadonlyMap<string, IdentityProvider>;
+  policy: Policy;
+  pages: PageRenderer;
+  readiness: ReadinessCheck[];
+}

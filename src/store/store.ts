@@ -1,0 +1,64 @@
+/**
+ * The one storage contract of the gateway. Every piece of state (login transactions, sessions,
+ * refresh handles, room registry, invites, rate-limit counters) goes through it, so the in-memory
+ * backend (single process, the embedded default) and Redis (production, many replicas) are
+ * interchangeable and pass the same behavioural suite (test/store/contract.ts).
+ *
+ * Keys are plain strings chosen by the callers ("tx:<id>", "session:<id>", ...); the backend adds
+ * the configured prefix. Values are strings (callers serialise JSON). TTLs are whole seconds > 0.
+ */
+export interface Store {
+  /** Which backend this is, for logs, metrics and /readyz. */
+  readonly kind: 'memory' | 'redis';
+
+  /** Stores `value` under `key` for `ttlSeconds`, replacing any previous value and TTL. */
+  put(key: string, value: string, ttlSeconds: number): Promise<void>;
+
+  /** Stores only if the key does not exist yet. Returns true when stored. */
+  putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+
+  /** The value, or null when absent or expired. */
+  get(key: string): Promise<string | null>;
+
+  /** Atomically reads and deletes (GETDEL): of concurrent callers, exactly one gets the value. */
+  take(key: string): Promise<string | null>;
+
+  /** Deletes the key. Returns true when it existed. */
+  delete(key: string): Promise<boolean>;
+
+  /**
+   * Atomically increments a counter and returns the new value. The TTL is set when the counter is
+   * created and not extended by later increments (a fixed window).
+   */
+  increment(key: string, ttlSeconds: number): Promise<number>;
+
+  /** Adds `member` to the set `index` and (re)sets the set's TTL: a secondary index. */
+  indexAdd(index: string, member: string, ttlSeconds: number): Promise<void>;
+
+  /** Members of the set `index` (empty when absent). */
+  indexMembers(index: string): Promise<string[]>;
+
+  /** Removes `member` from the set `index`. */
+  indexRemove(index: string, member: string): Promise<void>;
+
+  /** Resolves when the backend answers; rejects otherwise. Used by /readyz. */
+  ping(): Promise<void>;
+
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+/** Thrown by a backend when it cannot answer (connection lost, timeout). Rendered as 503. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Validates a TTL once, at the contract boundary, so both backends behave the same. */
+export function assertTtl(ttlSeconds: number): void {
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
+    throw new RangeError(`TTL must be a positive whole number of seconds, got ${ttlSeconds}`);
+  }
+}

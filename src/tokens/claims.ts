@@ -1,0 +1,79 @@
+import type { Features } from './features.js';
+
+/** Affiliations mod_token_affiliation understands; owner/moderator/teacher make a moderator. */
+export const AFFILIATIONS = ['owner', 'moderator', 'teacher', 'member'] as const;
+export type Affiliation = (typeof AFFILIATIONS)[number];
+
+/** The person a token is for, as the policy decided. Only strings and booleans; absent, never null. */
+export interface TokenUser {
+  id: string;
+  name?: string | undefined;
+  email?: string | undefined;
+  avatar?: string | undefined;
+  moderator: boolean;
+  affiliation?: Affiliation | undefined;
+  lobbyBypass?: boolean | undefined;
+}
+
+export interface JitsiClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  room: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+  jti: string;
+  context: {
+    user: Record<string, string | boolean>;
+    features?: Features;
+    tenant?: string;
+    group?: string;
+  };
+}
+
+export interface ClaimsInput {
+  issuer: string;
+  audience: string;
+  /** Lowercase tenant for /tenant/room URLs, else the XMPP domain. Never "*". */
+  sub: string;
+  /** Backend-safe room name. Never "*". */
+  room: string;
+  tenant?: string | undefined;
+  group?: string | undefined;
+  user: TokenUser;
+  features: Features;
+  /** Seconds since the epoch. */
+  now: number;
+  ttlSeconds: number;
+  nbfSkewSeconds: number;
+  jti: string;
+}
+
+/** Pure: the claims of a Jitsi token, exactly as Prosody and the Jitsi client read them. */
+export function buildClaims(input: ClaimsInput): JitsiClaims {
+  const user: Record<string, string | boolean> = { id: input.user.id };
+  if (input.user.name) user.name = input.user.name;
+  if (input.user.email) user.email = input.user.email;
+  if (input.user.avatar) user.avatar = input.user.avatar;
+  user.moderator = input.user.moderator;
+  if (input.user.affiliation) user.affiliation = input.user.affiliation;
+  if (input.user.lobbyBypass !== undefined) user.lobby_bypass = input.user.lobbyBypass;
+
+  const context: JitsiClaims['context'] = { user };
+  if (Object.keys(input.features).length > 0) context.features = input.features;
+  if (input.tenant) context.tenant = input.tenant;
+  if (input.group) context.group = input.group;
+
+  return {
+    iss: input.issuer,
+    aud: input.audience,
+    sub: input.sub,
+    room: input.room,
+    iat: input.now,
+    nbf: input.now - input.nbfSkewSeconds,
+    exp: input.now + input.ttlSeconds,
+    jti: input.jti,
+    context,
+  };
+}
