@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/build.ts'],
     pool: 'forks',
     // Two cores: suites start real servers (Redis, an OpenID provider, LemonLDAP::NG, Chromium).
     maxWorkers: 2,
