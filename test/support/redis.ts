@@ -1,0 +1,538 @@
+/**
+ * Real redis-server processes for tests: standalone, a Sentinel set (primary, replica, three
+ * Sentinels) and a three-primary Cluster, each on free ports of 127.0.0.1 with its own temporary
+ * directory and no persistence. Every process is started in its own process group and killed when
+ * the test calls stop(), and in any case when the test process exits.
+ */
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { Redis } from 'ioredis';
+
+const execFileAsync = promisify(execFile);
+const HOST = '127.0.0.1';
+
+export interface RedisServer {
+  port: number;
+  url: string;
+  /** Graceful shutdown (SIGTERM, then SIGKILL after 3 s); restart() brings it back. */
+  stop(): Promise<void>;
+  /** Kills the process at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port (after stop or kill), waits until it answers. */
+  restart(): Promise<void>;
+  /** Stops the process (SIGSTOP): it keeps its connections but answers nothing. */
+  freeze(): void;
+  /** Resumes a frozen process (SIGCONT). */
+  thaw(): void;
+  /** Stops the server for good and removes its directory. */
+  destroy(): Promise<void>;
+}
+
+export interface SentinelSet {
+  masterName: string;
+  /** The Sentinels as "host:port". */
+  sentinels: string[];
+  /** The initial primary and replica (their roles swap on failover). */
+  primary: RedisServer;
+  replica: RedisServer;
+  /** The port of the server the Sentinels currently report as primary. */
+  currentPrimaryPort(): Promise<number>;
+  /** SENTINEL FAILOVER, then waits until every Sentinel reports the new primary (its port). */
+  failover(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface RedisCluster {
+  /** The three primaries as "host:port". */
+  nodes: string[];
+  servers: RedisServer[];
+  stop(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process bookkeeping: whatever happens to the test, no redis-server outlives the test process.
+
+const live = new Set<ChildProcess>();
+const dirs = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) killGroup(child, 'SIGKILL');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal); // the whole process group (spawned detached)
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+let binaryChecked = false;
+function assertRedisInstalled(): void {
+  if (binaryChecked) return;
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('redis-server not found: run apt-get install -y redis-server');
+  }
+  binaryChecked = true;
+}
+
+/** A port that was free a moment ago (listen on 0, read it, close). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` until it returns true, or throws `what` after `timeoutMs`. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(intervalMs);
+  }
+  const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
+}
+
+/** Sends one command on a fresh, non-retrying connection and returns the reply. */
+export async function redisCommand(port: number, ...args: (string | number)[]): Promise<unknown> {
+  const client = new Redis({
+    host: HOST,
+    port,
+    lazyConnect: true,
+    enableReadyCheck: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1000,
+    commandTimeout: 2000,
+  });
+  client.on('error', () => {}); // reported through the rejected promise
+  try {
+    await client.connect();
+    const [command, ...rest] = args;
+    return await client.call(String(command), ...rest.map(String));
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** INFO <section> parsed into a record. */
+async function info(port: number, section: string): Promise<Record<string, string>> {
+  const text = String(await redisCommand(port, 'INFO', section));
+  const result: Record<string, string> = {};
+  for (const line of text.split('\r\n')) {
+    const at = line.indexOf(':');
+    if (at > 0) result[line.slice(0, at)] = line.slice(at + 1);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One redis-server process.
+
+/**
+ * sh -c script: starts redis-server "$@", kills it and removes its directory when our stdin
+ * reaches EOF (the test process is gone), and otherwise exits with redis-server's status. The
+ * shell ignores SIGTERM/SIGINT, so a graceful stop of the group waits for redis-server itself to
+ * finish shutting down.
+ */
+const WATCHDOG = [
+  'exec 3<&0',
+  'redis-server "$@" </dev/null &',
+  'server=$!',
+  "trap '' TERM INT",
+  '( read _ignored <&3; kill -KILL $server 2>/dev/null; rm -rf "$JSG_REDIS_DIR" ) &',
+  'watcher=$!',
+  'wait $server',
+  'status=$?',
+  'kill -KILL $watcher 2>/dev/null',
+  'exit $status',
+].join('\n');
+
+interface ServerSpec {
+  /** Extra configuration lines written to the config file. */
+  config?: string[];
+  sentinel?: boolean;
+  port?: number;
+}
+
+class Server implements RedisServer {
+  readonly port: number;
+  readonly url: string;
+  readonly dir: string;
+  private readonly configFile: string;
+  private child: ChildProcess | undefined;
+  private output = '';
+
+  private constructor(port: number, private readonly spec: ServerSpec) {
+    this.port = port;
+    this.url = `redis://${HOST}:${port}`;
+    this.dir = mkdtempSync(join(tmpdir(), `jsg-redis-${port}-`));
+    dirs.add(this.dir);
+    this.configFile = join(this.dir, spec.sentinel ? 'sentinel.conf' : 'redis.conf');
+    const lines = [
+      `port ${port}`,
+      `bind ${HOST}`,
+      `dir ${this.dir}`,
+      'protected-mode no',
+      ...(spec.sentinel ? [] : ['save ""', 'appendonly no']),
+      ...(spec.config ?? []),
+    ];
+    // Sentinels rewrite their configuration file, so it must be a real, writable file.
+    writeFileSync(this.configFile, lines.join('\n') + '\n');
+  }
+
+  static async start(spec: ServerSpec = {}): Promise<Server> {
+    assertRedisInstalled();
+    installExitHook();
+    const server = new Server(spec.port ?? (await freePort()), spec);
+    try {
+      await server.launch();
+    } catch (error) {
+      await server.destroy();
+      throw error;
+    }
+    return server;
+  }
+
+  private async launch(): Promise<void> {
+    const args = [this.configFile];
+    if (this.spec.sentinel) args.push('--sentinel');
+    else args.push('--save', '', '--appendonly', 'no');
+    args.push('--port', String(this.port), '--bind', HOST, '--dir', this.dir);
+    this.output = '';
+    // redis-server runs under a small shell watchdog in its own process group (killed as a
+    // whole by stop/kill). The watchdog holds a pipe from this process: when the test process
+    // dies in any way, even by SIGKILL, the pipe closes and the watchdog kills redis-server.
+    const child = spawn('sh', ['-c', WATCHDOG, 'redis-watchdog', ...args], {
+      cwd: this.dir,
+      env: { ...process.env, JSG_REDIS_DIR: this.dir },
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    // A server someone forgot to stop must not keep the test process alive (the watchdog then
+    // takes it down with the process).
+    child.unref();
+    for (const stream of [child.stdin, child.stdout, child.stderr]) {
+      (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    }
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+    const collect = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-4000);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    const spawnError = new Promise<never>((_, reject) => {
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === 'ENOENT'
+            ? new Error('redis-server not found: run apt-get install -y redis-server')
+            : error,
+        );
+      });
+    });
+    spawnError.catch(() => {});
+    const ready = waitUntil(
+      `redis-server on port ${this.port} to answer PING`,
+      async () => {
+        if (child.exitCode === 127) {
+          throw new Error('redis-server not found: run apt-get install -y redis-server');
+        }
+        if (child.exitCode !== null) {
+          throw new Error(`redis-server exited with ${child.exitCode}: ${this.output.trim()}`);
+        }
+        return (await redisCommand(this.port, 'PING')) === 'PONG';
+      },
+      10_000,
+      30,
+    );
+    await Promise.race([ready, spawnError]);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    killGroup(child, 'SIGCONT');
+    killGroup(child, 'SIGTERM');
+    if (!(await waitForExit(child, 3000))) {
+      killGroup(child, 'SIGKILL');
+      await waitForExit(child, 3000);
+    }
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    killGroup(child, 'SIGKILL');
+    await waitForExit(child, 3000);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    // The port may linger for a moment after the previous process went away.
+    await waitUntil(`port ${this.port} to be free`, () => portIsFree(this.port), 5000);
+    await this.launch();
+  }
+
+  freeze(): void {
+    if (this.child) killGroup(this.child, 'SIGSTOP');
+  }
+
+  thaw(): void {
+    if (this.child) killGroup(this.child, 'SIGCONT');
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+    dirs.delete(this.dir);
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public helpers.
+
+/** One standalone redis-server. */
+export async function startRedis(): Promise<RedisServer> {
+  return Server.start();
+}
+
+/**
+ * One primary, one replica and three Sentinels (quorum 2, down-after 1 s). Resolves once the
+ * replica is in sync and every Sentinel knows the replica and the two other Sentinels, so a
+ * failover can start right away.
+ */
+export async function startSentinelSet(masterName = 'jsgmaster'): Promise<SentinelSet> {
+  const started: Server[] = [];
+  try {
+    // No 5-second wait before the full sync (Redis 7 default): the replica is in sync at once.
+    const replication = ['repl-diskless-sync-delay 0'];
+    const primary = await Server.start({ config: replication });
+    started.push(primary);
+    const replica = await Server.start({
+      config: [...replication, `replicaof ${HOST} ${primary.port}`],
+    });
+    started.push(replica);
+    await waitUntil(
+      'the replica to sync with the primary',
+      async () => (await info(replica.port, 'replication'))['master_link_status'] === 'up',
+      10_000,
+    );
+
+    const sentinelConfig = [
+      `sentinel monitor ${masterName} ${HOST} ${primary.port} 2`,
+      `sentinel down-after-milliseconds ${masterName} 1000`,
+      `sentinel failover-timeout ${masterName} 5000`,
+      `sentinel parallel-syncs ${masterName} 1`,
+    ];
+    const sentinels = await Promise.all(
+      [0, 1, 2].map(() => Server.start({ sentinel: true, config: sentinelConfig })),
+    );
+    started.push(...sentinels);
+
+    await waitUntil(
+      'the Sentinels to discover the replica and each other',
+      async () => {
+        for (const sentinel of sentinels) {
+          const ask = (what: string) => redisCommand(sentinel.port, 'SENTINEL', what, masterName);
+          const replicas = (await ask('REPLICAS')) as string[][];
+          const peers = (await ask('SENTINELS')) as unknown[];
+          const healthyReplica = replicas.some((fields) => {
+            const flags = fields[fields.indexOf('flags') + 1] ?? '';
+            return flags === 'slave';
+          });
+          if (!healthyReplica || peers.length < 2) return false;
+        }
+        return true;
+      },
+      20_000,
+      200,
+    );
+
+    const currentPrimaryPort = async (sentinelPort = sentinels[0]!.port): Promise<number> => {
+      const address = (await redisCommand(
+        sentinelPort,
+        'SENTINEL',
+        'GET-MASTER-ADDR-BY-NAME',
+        masterName,
+      )) as string[] | null;
+      if (!address) throw new Error(`Sentinel ${sentinelPort} does not know ${masterName}`);
+      return Number(address[1]);
+    };
+
+    return {
+      masterName,
+      sentinels: sentinels.map((sentinel) => `${HOST}:${sentinel.port}`),
+      primary,
+      replica,
+      currentPrimaryPort: () => currentPrimaryPort(),
+      async failover() {
+        const before = await currentPrimaryPort();
+        await waitUntil(
+          'SENTINEL FAILOVER to be accepted',
+          async () => {
+            await redisCommand(sentinels[0]!.port, 'SENTINEL', 'FAILOVER', masterName);
+            return true;
+          },
+          10_000,
+          250,
+        );
+        let after = before;
+        await waitUntil(
+          'every Sentinel to report the new primary, and it to accept writes',
+          async () => {
+            const reported = await Promise.all(sentinels.map((s) => currentPrimaryPort(s.port)));
+            after = reported[0]!;
+            if (after === before || reported.some((port) => port !== after)) return false;
+            return (await info(after, 'replication'))['role'] === 'master';
+          },
+          20_000,
+          100,
+        );
+        return after;
+      },
+      async stop() {
+        await Promise.all(started.map((server) => server.destroy()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((server) => server.destroy()));
+    throw error;
+  }
+}
+
+/** Three primaries (no replicas) forming one Cluster, all slots assigned and cluster_state:ok. */
+export async function startCluster(): Promise<RedisCluster> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      // cluster-port (Redis >= 7) instead of the default port + 10000, which may be taken.
+      const busPort = await freePort();
+      servers.push(
+        await Server.start({
+          config: [
+            'cluster-enabled yes',
+            'cluster-config-file nodes.conf',
+            'cluster-node-timeout 2000',
+            `cluster-port ${busPort}`,
+          ],
+        }),
+      );
+    }
+    const nodes = servers.map((server) => `${HOST}:${server.port}`);
+    try {
+      await execFileAsync(
+        'redis-cli',
+        ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'],
+        { timeout: 30_000 },
+      );
+    } catch (error) {
+      const detail = error as { stdout?: string; stderr?: string; message: string };
+      throw new Error(
+        `redis-cli --cluster create failed: ${detail.message}\n` +
+          `${detail.stdout ?? ''}${detail.stderr ?? ''}`,
+      );
+    }
+    await waitUntil(
+      'cluster_state:ok on every node',
+      async () => {
+        for (const server of servers) {
+          const state = await clusterInfo(server.port);
+          if (
+            state['cluster_state'] !== 'ok' ||
+            state['cluster_slots_ok'] !== '16384' ||
+            state['cluster_known_nodes'] !== '3'
+          ) {
+            return false;
+          }
+        }
+        return true;
+      },
+      20_000,
+      100,
+    );
+    return {
+      nodes,
+      servers,
+      async stop() {
+        await Promise.all(servers.map((server) => server.destroy()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.destroy()));
+    throw error;
+  }
+}
+
+async function clusterInfo(port: number): Promise<Record<string, string>> {
+  const text = String(await redisCommand(port, 'CLUSTER', 'INFO'));
+  const result: Record<string, string> = {};
+  for (const line of text.split('\r\n')) {
+    const at = line.indexOf(':');
+    if (at > 0) result[line.slice(0, at)] = line.slice(at + 1);
+  }
+  return result;
+}
