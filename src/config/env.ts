@@ -11,8 +11,14 @@ import { isRecord, SECRET_FIELDS } from './secrets.js';
 export const ENV_PREFIX = 'JSG_';
 const NOT_OVERRIDES = new Set(['JSG_CONFIG']);
 
-export function applyEnvOverrides(target: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
+export function applyEnvOverrides(
+  target: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  settings: readonly string[],
+): { applied: string[]; ignored: string[] } {
   const applied: string[] = [];
+  const ignored: string[] = [];
+  const topLevel = new Set(settings.map(squash));
   const names = Object.keys(env)
     .filter((name) => name.startsWith(ENV_PREFIX) && !NOT_OVERRIDES.has(name))
     .sort();
@@ -20,7 +26,12 @@ export function applyEnvOverrides(target: Record<string, unknown>, env: NodeJS.P
     const raw = env[name];
     if (raw === undefined) continue;
     const segments = name.slice(ENV_PREFIX.length).split('__').filter(Boolean);
-    if (segments.length === 0) continue;
+    // Kubernetes puts <SERVICE>_PORT / _SERVICE_HOST variables in every pod: a Service named
+    // "jsg…" would look like an override. Only names that start with a real setting count.
+    if (segments.length === 0 || !topLevel.has(squash(segments[0] ?? ''))) {
+      ignored.push(name);
+      continue;
+    }
     let node: Record<string, unknown> = target;
     for (const [index, segment] of segments.entries()) {
       const last = index === segments.length - 1;
@@ -35,7 +46,7 @@ export function applyEnvOverrides(target: Record<string, unknown>, env: NodeJS.P
     }
     applied.push(name);
   }
-  return applied;
+  return { applied, ignored };
 }
 
 function findKey(node: Record<string, unknown>, segment: string): string {

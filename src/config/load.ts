@@ -49,8 +49,12 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     }
     raw = deepMerge(raw, (parsed ?? {}) as Record<string, unknown>);
   }
-  applyEnvOverrides(raw, env);
-  return parseConfig(raw, source);
+  const { ignored } = applyEnvOverrides(raw, env, Object.keys(configSchema.shape));
+  const loaded = parseConfig(raw, source);
+  if (ignored.length > 0) {
+    loaded.warnings.push(`ignored environment variables that name no setting: ${ignored.join(', ')}`);
+  }
+  return loaded;
 }
 
 /** Validates already-parsed settings (a YAML document as an object). */

@@ -1,16 +1,130 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { casProviderSchema } from '../idp/cas/settings.js';
+import { oidcProviderSchema } from '../idp/oidc/settings.js';
+import { isRecord } from './secrets.js';
 
 /**
- * Identity providers (name → settings). Each kind adds its own strict schema here; the OIDC and CAS
- * flows own those definitions. `kind` selects the implementation in src/idp/.
+ * Identity providers (name → settings): a union discriminated by `kind`, each kind with its own
+ * strict schema (OIDC: src/idp/oidc/settings.ts, CAS: src/idp/cas/settings.ts). `kind` selects the
+ * implementation in src/idp/.
+ *
+ * Presets: `preset: <name>` reads providers/<name>.yaml (shipped with the package) and applies its
+ * `settings` under the provider's own settings (the provider's values win; mappings merge key by
+ * key, lists are replaced). `kind` may be left out when a preset is named. A preset file is
+ *
+ *     kind: oidc                 # the kind it is for
+ *     title: Keycloak            # for docs and `check-config`
+ *     redirectUri: ...           # what to register at the IdP (documentation)
+ *     notes: ...                 # quirks (documentation)
+ *     settings: { ... }          # defaults for the provider's settings
  */
-export const providerSchema = z.looseObject({
-  kind: z.enum(['oidc', 'cas', 'dev']),
-  /** Shown on the provider chooser. */
+
+const devProviderSchema = z.looseObject({
+  kind: z.literal('dev'),
   displayName: z.string().optional(),
-  /** A preset from providers/ (keycloak, entra-id, ...) whose defaults apply under these settings. */
   preset: z.string().optional(),
 });
+
+export const PRESET_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+export interface ProviderPreset {
+  name: string;
+  kind: string;
+  title: string;
+  redirectUri?: string;
+  notes?: string;
+  settings: Record<string, unknown>;
+}
+
+/** providers/ at the package root, from src/config (tsx, vitest) or dist/src/config (built). */
+export function presetDirectory(): string | undefined {
+  for (const relative of ['../../providers/', '../../../providers/']) {
+    const path = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+const presetCache = new Map<string, ProviderPreset | null>();
+
+/** The preset called `name`, or undefined when there is none. Files are read once. */
+export function loadPreset(name: string): ProviderPreset | undefined {
+  if (!PRESET_NAME.test(name)) return undefined;
+  const cached = presetCache.get(name);
+  if (cached !== undefined) return cached ?? undefined;
+  const dir = presetDirectory();
+  let preset: ProviderPreset | null = null;
+  if (dir && existsSync(`${dir}${name}.yaml`)) {
+    const parsed: unknown = parseYaml(readFileSync(`${dir}${name}.yaml`, 'utf8'));
+    if (isRecord(parsed) && typeof parsed.kind === 'string' && isRecord(parsed.settings ?? {})) {
+      preset = {
+        name,
+        kind: parsed.kind,
+        title: typeof parsed.title === 'string' ? parsed.title : name,
+        settings: (parsed.settings ?? {}) as Record<string, unknown>,
+      };
+      if (typeof parsed.redirectUri === 'string') preset.redirectUri = parsed.redirectUri;
+      if (typeof parsed.notes === 'string') preset.notes = parsed.notes;
+    }
+  }
+  presetCache.set(name, preset);
+  return preset ?? undefined;
+}
+
+/** Names of the shipped presets. */
+export function presetNames(): string[] {
+  const dir = presetDirectory();
+  if (!dir) return [];
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml'))
+    .map((file) => file.slice(0, -'.yaml'.length))
+    .filter((name) => PRESET_NAME.test(name))
+    .sort();
+}
+
+function mergeUnder(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = structuredClone(base);
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isRecord(current) && isRecord(value) ? mergeUnder(current, value) : value;
+  }
+  return out;
+}
+
+/** Applies `preset` (and infers `kind` from it); reports an unknown or mismatched preset. */
+function applyPreset(input: unknown, ctx: { addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[]; input?: unknown }): void }): unknown {
+  if (!isRecord(input) || input.preset === undefined) return input;
+  if (typeof input.preset !== 'string') return input; // the schema reports the type
+  const preset = loadPreset(input.preset);
+  if (!preset) {
+    const names = presetNames();
+    ctx.addIssue({
+      code: 'custom',
+      path: ['preset'],
+      message: `names no known preset ("${input.preset.slice(0, 64)}")${names.length ? `; available: ${names.join(', ')}` : ''}`,
+      input: input.preset,
+    });
+    return input;
+  }
+  const kind = input.kind ?? preset.kind;
+  if (kind !== preset.kind) {
+    ctx.addIssue({ code: 'custom', path: ['preset'], message: `"${preset.name}" is a preset for kind ${preset.kind}, not ${String(kind)}`, input: input.preset });
+    return input;
+  }
+  return mergeUnder({ ...preset.settings, kind }, input);
+}
+
+export const providerSchema = z.preprocess(
+  applyPreset,
+  z.discriminatedUnion('kind', [oidcProviderSchema, casProviderSchema, devProviderSchema], {
+    error: (issue) => (issue.code === 'invalid_union' ? 'kind must be oidc, cas or dev' : undefined),
+  }),
+);
+
+export type ProviderSettings = z.output<typeof providerSchema>;
 
 export const providersSchema = z
   .record(z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'provider names must be lowercase letters, digits, dashes'), providerSchema)

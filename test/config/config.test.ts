@@ -105,6 +105,23 @@ describe('sources: YAML file, env overrides, *_FILE secrets', () => {
     expect(warnings.join('\n')).toMatch(/single replica/);
   });
 
+  it('ignores Kubernetes service-link variables (JSG_PORT, JSG_SERVICE_HOST) with a warning', () => {
+    const { config, warnings } = loadConfig({
+      env: {
+        JSG_PUBLIC_URL: 'https://sso.example.com',
+        JSG_TARGETS__MEET__URL: 'https://meet.example.com',
+        JSG_TARGETS__MEET__XMPP_DOMAIN: 'meet.jitsi',
+        JSG_TARGETS__MEET__APP_ID: 'app',
+        JSG_TARGETS__MEET__SECRET_FILE: secretFile,
+        JSG_PORT: 'tcp://10.0.0.1:8080',
+        JSG_SERVICE_HOST: '10.0.0.1',
+        JSG_PORT_8080_TCP_ADDR: '10.0.0.1',
+      },
+    });
+    expect(config.server.port).toBe(8080);
+    expect(warnings.join('\n')).toMatch(/ignored environment variables that name no setting: JSG_PORT, JSG_PORT_8080_TCP_ADDR, JSG_SERVICE_HOST/);
+  });
+
   it.each([
     ['unreadable secret file', { secret: undefined, secretFile: join(dir, 'missing') }, /targets\.meet\.secretFile: cannot read .*missing \(ENOENT\)/],
     ['secret and secretFile together', { secretFile, secret }, /targets\.meet\.secretFile: is set together with "targets\.meet\.secret"/],
