@@ -4,18 +4,21 @@ import type { Services } from '../services.js';
 import { handleErrors } from './middleware/errors.js';
 import { securityHeaders } from './middleware/headers.js';
 import { observe } from './middleware/observe.js';
+import { servePublished } from './middleware/published.js';
+import { publishedKeys } from './routes/keys.js';
 import { operationsRoutes } from './routes/operations.js';
 
 /** A feature contributes routes; they are mounted under the path of publicUrl (e.g. /sso). */
 export type RouteFactory = (services: Services) => Router;
 
 /**
- * The Koa application: observe → security headers → errors → routes. Operations endpoints are
+ * The Koa application: published keys (fixed answers) → observe → security headers → errors → routes. Operations endpoints are
  * also served at the root so probes work whatever publicUrl's path is.
  */
 export function createApp(services: Services, features: readonly RouteFactory[]): Koa {
   const app = new Koa({ proxy: services.config.server.trustProxy });
   app.silent = true; // errors are logged by handleErrors, once
+  app.use(servePublished(publishedKeys(services), services.metrics.httpRequests));
   app.use(observe(services));
   app.use(securityHeaders());
   app.use(handleErrors(services));

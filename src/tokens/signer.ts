@@ -10,6 +10,8 @@ export interface JwtSigner {
   readonly algorithm: ProsodyAlgorithm;
   readonly kid: string | undefined;
   sign(payload: object): string;
+  /** Signs an already serialised JSON payload. */
+  signJson(json: string): string;
 }
 
 const HASH: Record<ProsodyAlgorithm, 'sha256' | 'sha384' | 'sha512'> = {
@@ -20,6 +22,21 @@ const HASH: Record<ProsodyAlgorithm, 'sha256' | 'sha384' | 'sha512'> = {
   RS384: 'sha384',
   RS512: 'sha512',
 };
+
+/**
+ * One scratch buffer per process for the payload's UTF-8 bytes: signing is synchronous, so it is
+ * never shared between two tokens in flight. Saves an allocation per token (measurable at ~200k/s).
+ */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+function encodePayload(json: string): string {
+  if (json.length * 3 > scratch.length) {
+    if (json.length * 3 > 1024 * 1024) return Buffer.from(json).toString('base64url');
+    scratch = Buffer.allocUnsafe(json.length * 3);
+  }
+  const length = scratch.write(json, 0, 'utf8');
+  return scratch.toString('base64url', 0, length);
+}
 
 function encodedHeader(algorithm: ProsodyAlgorithm, kid: string | undefined): string {
   // Prosody requires typ exactly "JWT"; kid is required for asap_key_server lookups.
@@ -35,7 +52,10 @@ export function hmacSigner(algorithm: 'HS256' | 'HS384' | 'HS512', secret: strin
     algorithm,
     kid: undefined,
     sign(payload) {
-      const input = prefix + Buffer.from(JSON.stringify(payload)).toString('base64url');
+      return this.signJson(JSON.stringify(payload));
+    },
+    signJson(json) {
+      const input = prefix + encodePayload(json);
       return `${input}.${createHmac(hash, key).update(input).digest('base64url')}`;
     },
   };
@@ -48,7 +68,10 @@ export function rsaSigner(algorithm: 'RS256' | 'RS384' | 'RS512', kid: string, p
     algorithm,
     kid,
     sign(payload) {
-      const input = prefix + Buffer.from(JSON.stringify(payload)).toString('base64url');
+      return this.signJson(JSON.stringify(payload));
+    },
+    signJson(json) {
+      const input = prefix + encodePayload(json);
       return `${input}.${rsaSign(hash, Buffer.from(input), privateKey).toString('base64url')}`;
     },
   };

@@ -1,11 +1,22 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { TargetConfig, ProsodyAlgorithm } from '../config/schema.js';
 import type { Keyring } from '../keys/keyring.js';
 import { GatewayError } from '../http/errors.js';
-import { buildClaims, type JitsiClaims, type TokenUser } from './claims.js';
+import { buildClaims, serializeClaims, type JitsiClaims, type TokenUser } from './claims.js';
 import { filterFeatures } from './features.js';
 import { backendSafeRoomName, normalizeTenant, RoomNameError } from './room.js';
 import { hmacSigner, rsaSigner, type JwtSigner } from './signer.js';
+
+/**
+ * Token ids: 96 random bits chosen once per process, then a counter. Unique across processes and
+ * restarts without a random draw per token (jti is an identifier for audit, not a secret).
+ */
+const JTI_PREFIX = randomBytes(12).toString('base64url');
+let jtiCounter = 0;
+export function nextJti(): string {
+  jtiCounter = (jtiCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${JTI_PREFIX}.${jtiCounter.toString(36)}`;
+}
 
 /** A room people can be sent to: always checked against the target's configuration. */
 export interface RoomLocation {
@@ -118,8 +129,8 @@ export class JitsiTarget {
       now: nowSeconds,
       ttlSeconds: this.ttlFor(request.ttlSeconds),
       nbfSkewSeconds: this.config.nbfSkewSeconds,
-      jti: randomUUID(),
+      jti: nextJti(),
     });
-    return { token: this.signer.sign(claims), claims };
+    return { token: this.signer.signJson(serializeClaims(claims)), claims };
   }
 }

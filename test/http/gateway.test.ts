@@ -68,6 +68,12 @@ describe('key publication for Prosody', () => {
     expect(response.status).toBe(404);
   });
 
+  it('tolerates the // that Prosody requests when asap_key_server ends with a slash', async () => {
+    const response = await get(`/sso/asap//${sha('key-2026-11')}.pem`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/BEGIN PUBLIC KEY/);
+  });
+
   it('JWKS lists next, active and retiring keys with max-age, and verifies issued tokens', async () => {
     const response = await get('/sso/.well-known/jwks.json');
     expect(response.status).toBe(200);
@@ -134,9 +140,11 @@ describe('operations endpoints', () => {
 
   it('metrics: requests by route template and status, errors by kind', async () => {
     await get('/sso/asap/nope');
+    await get(`/sso/asap/${createHash('sha256').update('key-2026-11').digest('hex')}.pem`);
     const body = await (await get('/metrics')).text();
     expect(body).toMatch(/jsg_http_requests_total\{method="GET",route="\/sso\/asap\/:name",status="404"\} \d+/);
     expect(body).toMatch(/jsg_errors_total\{kind="not_found"\} \d+/);
+    expect(body).toMatch(/jsg_http_requests_total\{method="GET",route="\/sso\/asap\/:name",status="200"\} [1-9]/);
     expect(body).toMatch(/jsg_http_request_duration_seconds_bucket/);
     expect(body).toMatch(/jsg_tokens_issued_total|# HELP jsg_tokens_issued_total/);
     expect(body).toMatch(/jsg_store_operation_duration_seconds/);

@@ -32,7 +32,9 @@ describe('Jitsi token contract', () => {
     });
     expect(payload).toEqual(claims);
     expect(claims).toMatchObject({ sub: 'acme', room: 'team%20sync', iat: NOW, nbf: NOW - 30, exp: NOW + 600, context: { tenant: 'acme' } });
-    expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(claims.jti).toMatch(/^[\w-]{16}\.[0-9a-z]+$/);
+    const again = meet.issue({ location: meet.locate('Team Sync', 'ACME'), user: person }, NOW).claims.jti;
+    expect(again).not.toBe(claims.jti);
   });
 
   it('sub is the XMPP domain for rooms without tenant', () => {
@@ -67,6 +69,19 @@ describe('Jitsi token contract', () => {
     const capped = meet.issue({ location: meet.locate('r'), user: person, ttlSeconds: 86400 }, NOW).claims;
     expect(capped.exp).toBe(NOW + 900);
     expect(capped.nbf).toBe(NOW - 5);
+  });
+
+  it('payloads of any size and with any characters encode exactly like Buffer.from', async () => {
+    const { meet, secret } = hsTarget();
+    const names = ['plain', 'Ünïcödé 🎉 "quotes" \\ \u2028 \u0000 \t', 'x'.repeat(20_000), '\ud800 lone surrogate', '__proto__'];
+    for (const [index, name] of names.entries()) {
+      const { token, claims } = meet.issue(
+        { location: meet.locate('r', index % 2 ? 'acme' : undefined), user: { ...person, name, lobbyBypass: index % 2 === 0, affiliation: 'teacher' }, features: { recording: true, lobby: false } },
+        NOW,
+      );
+      expect(token.split('.')[1]).toBe(Buffer.from(JSON.stringify(claims)).toString('base64url'));
+      await jwtVerify(token, new TextEncoder().encode(secret), { currentDate: new Date(NOW * 1000) });
+    }
   });
 
   it('group and custom issuer are carried', () => {

@@ -1,21 +1,113 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
+import { PAGE_SCRIPT_HASHES } from '../../pages/scripts.js';
 
 /**
- * Baseline security headers on every response. Pages that need scripts or framing set their own
- * Content-Security-Policy (with a nonce or hash) before this runs its defaults.
+ * What a route may add to the page policy of its response (call `extendPagePolicy` before or
+ * after rendering; the policy is written once, on the way out).
+ *
+ * - scriptHashes: `'sha256-…'` of a static inline script the page carries (never a nonce-less
+ *   `'unsafe-inline'`).
+ * - formAction: origins a form on the page may submit to *or be redirected to* after submitting
+ *   (Chromium applies form-action to the redirects of a form submission): e.g. the Jitsi origin
+ *   for a form whose answer is a redirect into the meeting.
+ * - frameAncestors: who may frame the page. Only the inline logout iframe needs this, as `'self'`
+ *   (the gateway on Jitsi's origin, e.g. under /sso/).
+ * - connectSrc: origins scripts on the page may fetch from.
+ * - frameSrc: what the page may frame (the demo's stand-in Jitsi page frames the logout).
+ */
+export interface PagePolicy {
+  scriptHashes?: readonly string[];
+  formAction?: readonly string[];
+  frameAncestors?: readonly string[];
+  connectSrc?: readonly string[];
+  frameSrc?: readonly string[];
+}
+
+const STATE_KEY = 'pagePolicy';
+
+/** Widens the Content-Security-Policy of this response only. */
+export function extendPagePolicy(ctx: Context, policy: PagePolicy): void {
+  const current = (ctx.state[STATE_KEY] as PagePolicy | undefined) ?? {};
+  const merge = (first: readonly string[] | undefined, second: readonly string[] | undefined) => [...new Set([...(first ?? []), ...(second ?? [])])];
+  ctx.state[STATE_KEY] = {
+    scriptHashes: merge(current.scriptHashes, policy.scriptHashes),
+    formAction: merge(current.formAction, policy.formAction),
+    frameAncestors: merge(current.frameAncestors, policy.frameAncestors),
+    connectSrc: merge(current.connectSrc, policy.connectSrc),
+    frameSrc: merge(current.frameSrc, policy.frameSrc),
+  } satisfies PagePolicy;
+}
+
+const SOURCE = /^(?:'self'|'none'|'sha(?:256|384|512)-[A-Za-z0-9+/]+={0,2}'|https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?|https?:\/\/\[[0-9a-fA-F:.]+\](?::\d{1,5})?)$/;
+
+function sources(values: readonly string[] | undefined, fallback: string): string {
+  const valid = (values ?? []).filter((value) => SOURCE.test(value));
+  return valid.length > 0 ? valid.join(' ') : fallback;
+}
+
+/**
+ * The Content-Security-Policy of every response. Scripts: only the gateway's own static inline
+ * scripts, allowed by hash (the inline-login completion script); styles: the gateway's stylesheet
+ * file; images: the gateway and https logos; no plugins, no framing, no <base>, forms post to the
+ * gateway only. A route widens it per response with extendPagePolicy.
+ */
+export function contentSecurityPolicy(policy: PagePolicy = {}): string {
+  const scripts = [...PAGE_SCRIPT_HASHES, ...(policy.scriptHashes ?? [])];
+  return [
+    "default-src 'none'",
+    `script-src ${sources(scripts, "'none'")}`,
+    "style-src 'self'",
+    "img-src 'self' data: https:",
+    `connect-src ${sources(policy.connectSrc, "'none'")}`,
+    `frame-src ${sources(policy.frameSrc, "'none'")}`,
+    `form-action ${sources(["'self'", ...(policy.formAction ?? [])], "'self'")}`,
+    `frame-ancestors ${sources(policy.frameAncestors, "'none'")}`,
+    "base-uri 'none'",
+    "object-src 'none'",
+  ].join('; ');
+}
+
+const DEFAULT_POLICY = contentSecurityPolicy();
+
+/**
+ * Security headers on every response: the page policy above, no referrer (the join URL carries
+ * the token in its hash), no MIME sniffing, no framing unless a route allows its own origin, no
+ * powerful browser features, HSTS over https, no caching unless a route says otherwise, and a
+ * safety net that keeps every cookie HttpOnly, SameSite and (over https) Secure.
  */
 export function securityHeaders(): Middleware {
   return async (ctx, next) => {
-    await next();
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    // The join URL carries the token in its hash; never leak URLs to third parties.
-    ctx.set('Referrer-Policy', 'no-referrer');
-    if (!ctx.response.get('Content-Security-Policy')) {
-      ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    try {
+      await next();
+    } finally {
+      const policy = ctx.state[STATE_KEY] as PagePolicy | undefined;
+      if (!ctx.response.get('Content-Security-Policy')) {
+        ctx.set('Content-Security-Policy', policy ? contentSecurityPolicy(policy) : DEFAULT_POLICY);
+      }
+      const framedBySelf = policy?.frameAncestors?.includes("'self'") ?? false;
+      if (!ctx.response.get('X-Frame-Options')) ctx.set('X-Frame-Options', framedBySelf ? 'SAMEORIGIN' : 'DENY');
+      ctx.set('X-Content-Type-Options', 'nosniff');
+      ctx.set('Referrer-Policy', 'no-referrer');
+      ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
+      ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()');
+      if (ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000');
+      if (!ctx.response.get('Cache-Control')) ctx.set('Cache-Control', 'no-store');
+      hardenCookies(ctx);
     }
-    if (!ctx.response.get('X-Frame-Options') && !ctx.response.get('Content-Security-Policy').includes('frame-ancestors \'self')) {
-      ctx.set('X-Frame-Options', 'DENY');
-    }
-    if (!ctx.response.get('Cache-Control')) ctx.set('Cache-Control', 'no-store');
   };
+}
+
+function hardenCookies(ctx: Context): void {
+  const raw = ctx.response.get('Set-Cookie') as unknown;
+  const cookies = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' && raw ? [raw] : [];
+  if (cookies.length === 0) return;
+  const hardened = cookies.map((cookie) => {
+    let out = cookie;
+    const lower = cookie.toLowerCase();
+    if (!/;\s*httponly/.test(lower)) out += '; httponly';
+    if (!/;\s*samesite=/.test(lower)) out += '; samesite=lax';
+    if (ctx.secure && !/;\s*secure/.test(lower)) out += '; secure';
+    return out;
+  });
+  ctx.set('Set-Cookie', hardened);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Services } from '../../services.js';
+import type { Logger } from '../../observability/logger.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -9,12 +10,19 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
  * ctx.state.log, one access log line, and the HTTP metrics labelled by route template.
  */
 export function observe(services: Pick<Services, 'logger' | 'metrics'>): Middleware {
+  const children = new Map<string, { requests: { inc(): void }; duration: { observe(value: number): void } }>();
   return async (ctx, next) => {
     const start = process.hrtime.bigint();
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
-    ctx.state.log = services.logger.child({ requestId });
+    // The child logger is created on first use: most requests never log.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      configurable: true,
+      enumerable: true,
+      get: () => (log ??= services.logger.child({ requestId })),
+    });
     ctx.set('X-Request-Id', requestId);
     try {
       await next();
@@ -22,8 +30,17 @@ export function observe(services: Pick<Services, 'logger' | 'metrics'>): Middlew
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const matched = (ctx as unknown as { _matchedRoute?: unknown })._matchedRoute;
       const route = typeof matched === 'string' ? matched : 'unmatched';
-      services.metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
-      services.metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
+      const key = `${ctx.method} ${route} ${ctx.status}`;
+      let counters = children.get(key);
+      if (!counters) {
+        counters = {
+          requests: services.metrics.httpRequests.labels({ method: ctx.method, route, status: String(ctx.status) }),
+          duration: services.metrics.httpDuration.labels({ method: ctx.method, route }),
+        };
+        if (children.size < 10_000) children.set(key, counters);
+      }
+      counters.requests.inc();
+      counters.duration.observe(seconds);
       if (!route.endsWith('/healthz') && !route.endsWith('/readyz') && !route.endsWith('/metrics')) {
         ctx.state.log.debug({ method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 }, 'request');
       }

@@ -2,6 +2,36 @@ import { Router } from '@koa/router';
 import type { PublishedKey } from '../../keys/keyring.js';
 import type { Services } from '../../services.js';
 import { GatewayError } from '../errors.js';
+import type { StaticResponse } from '../middleware/published.js';
+
+/**
+ * The key documents as fixed responses by exact path (under publicUrl's path), served ahead of
+ * routing by servePublished. `/asap//<hex>.pem` is included because Prosody requests that when
+ * asap_key_server is configured with a trailing slash.
+ */
+export function publishedKeys(services: Pick<Services, 'targets' | 'basePath'>): Map<string, StaticResponse> {
+  const responses = new Map<string, StaticResponse>();
+  const base = services.basePath;
+  const all: PublishedKey[] = [];
+  let maxAge = Number.POSITIVE_INFINITY;
+  for (const target of services.targets.values()) {
+    const keys = target.keyring?.published ?? [];
+    if (keys.length === 0) continue;
+    const cacheControl = `public, max-age=${target.config.jwksMaxAgeSeconds}`;
+    maxAge = Math.min(maxAge, target.config.jwksMaxAgeSeconds);
+    all.push(...keys);
+    responses.set(`${base}/jwks/${target.name}.json`, { type: 'application/json', body: JSON.stringify({ keys: keys.map((key) => key.jwk) }), cacheControl, route: `${base}/jwks/:target` });
+  }
+  if (all.length === 0) return responses;
+  const cacheControl = `public, max-age=${maxAge}`;
+  for (const key of all) {
+    const pem: StaticResponse = { type: 'application/x-pem-file', body: key.pem, cacheControl, route: `${base}/asap/:name` };
+    responses.set(`${base}/asap/${key.asapName}.pem`, pem);
+    responses.set(`${base}/asap//${key.asapName}.pem`, pem);
+  }
+  responses.set(`${base}/.well-known/jwks.json`, { type: 'application/json', body: JSON.stringify({ keys: all.map((key) => key.jwk) }), cacheControl, route: `${base}/.well-known/jwks.json` });
+  return responses;
+}
 
 /**
  * Public key publication for Prosody:
