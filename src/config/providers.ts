@@ -58,7 +58,12 @@ export function loadPreset(name: string): ProviderPreset | undefined {
   const dir = presetDirectory();
   let preset: ProviderPreset | null = null;
   if (dir && existsSync(`${dir}${name}.yaml`)) {
-    const parsed: unknown = parseYaml(readFileSync(`${dir}${name}.yaml`, 'utf8'));
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(`${dir}${name}.yaml`, 'utf8'));
+    } catch (error) {
+      throw new Error(`providers/${name}.yaml cannot be read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
     if (isRecord(parsed) && typeof parsed.kind === 'string' && isRecord(parsed.settings ?? {})) {
       preset = {
         name,
@@ -98,7 +103,13 @@ function mergeUnder(base: Record<string, unknown>, over: Record<string, unknown>
 function applyPreset(input: unknown, ctx: { addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[]; input?: unknown }): void }): unknown {
   if (!isRecord(input) || input.preset === undefined) return input;
   if (typeof input.preset !== 'string') return input; // the schema reports the type
-  const preset = loadPreset(input.preset);
+  let preset: ProviderPreset | undefined;
+  try {
+    preset = loadPreset(input.preset);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', path: ['preset'], message: error instanceof Error ? error.message : String(error), input: input.preset });
+    return input;
+  }
   if (!preset) {
     const names = presetNames();
     ctx.addIssue({

@@ -1,0 +1,245 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createRemoteJWKSet, importPKCS8, type JWTVerifyGetKey } from 'jose';
+import * as client from 'openid-client';
+import { GatewayError } from '../../http/errors.js';
+import { IdentityMappingError, mapIdentity, missingFields } from '../../identity/mapping.js';
+import type { BackchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart } from '../provider.js';
+import { DiscoveryCache, type DiscoveryLog, type LoadedMetadata } from './discovery.js';
+import { idpFailure } from './errors.js';
+import { backchannelFetch } from './http.js';
+import { logoutTokenFromBody, verifyLogoutToken } from './logout-token.js';
+import type { OidcProviderSettings } from './settings.js';
+
+/**
+ * OpenID Connect provider kind: authorization code flow with PKCE (S256), `state` (the login
+ * transaction id) and `nonce`, on openid-client v6.
+ *
+ * - ID tokens: openid-client checks iss, aud, azp, exp, iat and nonce; the signature is also
+ *   verified against the IdP's JWKS (`enableNonRepudiationChecks`), so an in-cluster plain-http
+ *   back channel cannot be used to slip in a forged token. `at_hash` is optional in the code flow
+ *   (OIDC Core 3.1.3.6) and openid-client v6 does not require or check it, so IdPs that omit it
+ *   (authentik, pocket-id) work unchanged.
+ * - Session indexes for back-channel logout: `sid:<sid>` (when the IdP sends one) and `sub:<sub>`.
+ * - logoutHint: the raw ID token, for `id_token_hint` at RP-initiated logout.
+ */
+
+export interface OidcProviderDeps {
+  log: DiscoveryLog & { error(obj: Record<string, unknown>, msg: string): void };
+  fetch?: typeof fetch;
+}
+
+/** Claims that are protocol plumbing, not facts about the person. */
+const PLUMBING = ['nonce', 'at_hash', 'c_hash', 's_hash', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti'];
+
+const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
+export class OidcProvider implements IdentityProvider {
+  readonly kind = 'oidc' as const;
+  readonly displayName: string;
+  private readonly discovery: DiscoveryCache;
+  private configuration: client.Configuration | undefined;
+  private jwks: { uri: string; keys: JWTVerifyGetKey } | undefined;
+  private readonly scope: string;
+  /** Authorization URL prefixes by callback URL (see authorizationPrefix); cleared on a metadata reload. */
+  private readonly prefixes = new Map<string, string>();
+
+  private constructor(
+    readonly name: string,
+    private readonly settings: OidcProviderSettings,
+    private readonly clientAuth: client.ClientAuth,
+    private readonly deps: OidcProviderDeps,
+  ) {
+    this.displayName = settings.displayName ?? name;
+    this.scope = [...new Set(['openid', ...settings.scopes])].join(' ');
+    this.discovery = new DiscoveryCache(name, this.displayName, settings, deps.log, deps.fetch);
+    this.discovery.onLoad((loaded) => this.configure(loaded));
+  }
+
+  static async create(name: string, settings: OidcProviderSettings, deps: OidcProviderDeps): Promise<OidcProvider> {
+    const provider = new OidcProvider(name, settings, await clientAuthentication(settings), deps);
+    provider.discovery.start();
+    return provider;
+  }
+
+  transactionId(params: URLSearchParams): string | undefined {
+    const values = params.getAll('state');
+    return values.length === 1 ? values[0] : undefined;
+  }
+
+  async startLogin(request: LoginRequest): Promise<LoginStart> {
+    await this.client();
+    // PKCE verifier (RFC 7636: 43 characters of base64url) and nonce: 256 random bits each, one draw.
+    const random = randomBytes(64);
+    const verifier = random.subarray(0, 32).toString('base64url');
+    const nonce = random.subarray(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const prefix = this.authorizationPrefix(request.callbackUrl, request.forceLogin === true);
+    const redirectUrl = `${prefix}&state=${encodeURIComponent(request.transactionId)}&nonce=${nonce}&code_challenge=${challenge}`;
+    return { redirectUrl, secrets: { verifier, nonce } };
+  }
+
+  /**
+   * The constant part of the authorization URL (endpoint, client_id, response_type, redirect_uri,
+   * scope, code_challenge_method, prompt, acr_values, authParams), built once per metadata load:
+   * per login only state, nonce and code_challenge are appended.
+   */
+  private authorizationPrefix(callbackUrl: string, forceLogin: boolean): string {
+    const key = `${forceLogin ? 'force' : 'normal'} ${callbackUrl}`;
+    const cached = this.prefixes.get(key);
+    if (cached) return cached;
+    const endpoint = this.discovery.peek()?.metadata.authorization_endpoint;
+    if (!endpoint) throw new Error('authorization endpoint unknown after discovery');
+    const url = new URL(endpoint);
+    const params = url.searchParams;
+    for (const [name, value] of Object.entries(this.settings.authParams)) params.set(name, value);
+    params.set('client_id', this.settings.clientId);
+    params.set('response_type', 'code');
+    params.set('redirect_uri', callbackUrl);
+    params.set('scope', this.scope);
+    params.set('code_challenge_method', 'S256');
+    const prompt = forceLogin ? 'login' : this.settings.prompt;
+    if (prompt) params.set('prompt', prompt);
+    if (this.settings.acrValues?.length) params.set('acr_values', this.settings.acrValues.join(' '));
+    const prefix = url.href;
+    this.prefixes.set(key, prefix);
+    return prefix;
+  }
+
+  async finishLogin(finish: LoginFinish): Promise<LoginResult> {
+    const { verifier, nonce } = finish.secrets;
+    if (!verifier || !nonce) {
+      throw new GatewayError(400, 'login_expired', 'This sign-in cannot be completed. Please go back to the meeting link and sign in again.', {
+        detail: { provider: this.name, reason: 'transaction without PKCE verifier or nonce' },
+      });
+    }
+    const config = await this.client();
+    const currentUrl = new URL(finish.callbackUrl);
+    currentUrl.search = finish.params.toString();
+    let tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
+    try {
+      tokens = await client.authorizationCodeGrant(config, currentUrl, {
+        pkceCodeVerifier: verifier,
+        expectedNonce: nonce,
+        expectedState: finish.transactionId,
+        idTokenExpected: true,
+      });
+    } catch (error) {
+      throw idpFailure(error, this.name, this.displayName, 'authorization code exchange');
+    }
+    const idClaims = tokens.claims();
+    if (!idClaims || !tokens.id_token) {
+      throw new GatewayError(502, 'idp_error', `${this.displayName} did not send an ID token.`, { detail: { provider: this.name } });
+    }
+    let claims: Record<string, unknown> = { ...idClaims };
+    const wantUserinfo =
+      this.settings.userinfo === 'always' ||
+      (this.settings.userinfo === 'auto' && missingFields(claims, this.settings.claims).some((field) => field !== 'avatar'));
+    if (wantUserinfo && config.serverMetadata().userinfo_endpoint) {
+      try {
+        const userinfo = await client.fetchUserInfo(config, tokens.access_token, idClaims.sub);
+        claims = { ...userinfo, ...claims };
+      } catch (error) {
+        throw idpFailure(error, this.name, this.displayName, 'userinfo');
+      }
+    }
+    for (const key of PLUMBING) delete claims[key];
+    let identity;
+    try {
+      identity = mapIdentity(this.name, claims, this.settings.claims);
+    } catch (error) {
+      if (error instanceof IdentityMappingError) {
+        throw new GatewayError(502, 'idp_error', `${this.displayName} did not say who you are (${error.message}). Please tell your administrator.`, {
+          level: 'error',
+          detail: { provider: this.name, claimNames: Object.keys(claims).slice(0, 50) },
+        });
+      }
+      throw error;
+    }
+    const sessionIndexes = [`sub:${idClaims.sub}`];
+    if (typeof idClaims.sid === 'string' && idClaims.sid !== '') sessionIndexes.unshift(`sid:${idClaims.sid}`);
+    return { identity, sessionIndexes, logoutHint: tokens.id_token };
+  }
+
+  async logoutUrl(session: { logoutHint?: string }, returnUrl: string): Promise<string | undefined> {
+    if (this.settings.logout === 'local') return undefined;
+    let config: client.Configuration;
+    try {
+      config = await this.client();
+    } catch {
+      return undefined; // the IdP is down: the gateway session still ends
+    }
+    if (!config.serverMetadata().end_session_endpoint) return undefined;
+    const parameters: Record<string, string> = { post_logout_redirect_uri: returnUrl, client_id: this.settings.clientId };
+    if (session.logoutHint) parameters.id_token_hint = session.logoutHint;
+    return client.buildEndSessionUrl(config, parameters).href;
+  }
+
+  async backchannelLogout(body: string, contentType: string): Promise<BackchannelLogout> {
+    const token = logoutTokenFromBody(body, contentType);
+    await this.client();
+    const keys = this.jwks?.keys;
+    if (!keys) throw new GatewayError(502, 'idp_unavailable', `${this.displayName} keys are not known yet.`, { detail: { provider: this.name } });
+    const subject = await verifyLogoutToken(token, {
+      issuer: this.settings.issuer,
+      clientId: this.settings.clientId,
+      keys,
+      algorithms: this.settings.idTokenAlg ? [this.settings.idTokenAlg] : SIGNING_ALGORITHMS,
+      clockToleranceSeconds: this.settings.clockToleranceSeconds,
+    });
+    // §2.7: with sid, only that IdP session ends; with sub alone, every session of the person.
+    return { sessionIndexes: subject.sid ? [`sid:${subject.sid}`] : [`sub:${subject.sub}`] };
+  }
+
+  async ready(): Promise<{ ok: boolean; detail?: string }> {
+    return this.discovery.status();
+  }
+
+  async close(): Promise<void> {
+    this.discovery.close();
+  }
+
+  private async client(): Promise<client.Configuration> {
+    await this.discovery.get();
+    if (!this.configuration) throw new Error('OIDC client configuration missing after discovery');
+    return this.configuration;
+  }
+
+  /** Builds the openid-client configuration for newly loaded metadata, keeping the JWKS cache. */
+  private configure(loaded: LoadedMetadata): void {
+    const metadata: Partial<client.ClientMetadata> = {};
+    if (this.settings.clientSecret && this.settings.clientAuth !== 'private_key_jwt') metadata.client_secret = this.settings.clientSecret;
+    if (this.settings.idTokenAlg) metadata.id_token_signed_response_alg = this.settings.idTokenAlg;
+    metadata[client.clockTolerance] = this.settings.clockToleranceSeconds;
+    const config = new client.Configuration(loaded.metadata, this.settings.clientId, metadata, this.clientAuth);
+    config.timeout = this.settings.timeoutMs / 1000;
+    config[client.customFetch] = this.deps.fetch ? (this.deps.fetch as client.CustomFetch) : backchannelFetch;
+    if (loaded.insecure) client.allowInsecureRequests(config);
+    client.enableNonRepudiationChecks(config);
+    const previous = this.configuration ? client.getJwksCache(this.configuration) : undefined;
+    const jwksUri = loaded.metadata.jwks_uri as string;
+    if (previous && this.jwks?.uri === jwksUri) client.setJwksCache(config, previous);
+    this.configuration = config;
+    this.prefixes.clear();
+    if (this.jwks?.uri !== jwksUri) {
+      this.jwks = {
+        uri: jwksUri,
+        keys: createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: this.settings.timeoutMs, cooldownDuration: 30_000, cacheMaxAge: 600_000 }),
+      };
+    }
+  }
+}
+
+async function clientAuthentication(settings: OidcProviderSettings): Promise<client.ClientAuth> {
+  switch (settings.clientAuth) {
+    case 'client_secret_basic':
+      return client.ClientSecretBasic(settings.clientSecret);
+    case 'client_secret_post':
+      return client.ClientSecretPost(settings.clientSecret);
+    case 'private_key_jwt': {
+      const key = await importPKCS8(settings.privateKey ?? '', settings.privateKeyAlg);
+      return client.PrivateKeyJwt(settings.privateKeyId ? { key, kid: settings.privateKeyId } : key);
+    }
+    case 'none':
+      return client.None();
+  }
+}

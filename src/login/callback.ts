@@ -1,0 +1,129 @@
+import { GatewayError } from '../http/errors.js';
+import type { IdentityProvider, LoginResult } from '../idp/provider.js';
+import type { JitsiTarget } from '../tokens/target.js';
+import { deliver, targetOrigin } from './deliver.js';
+import { callbackUrl } from './entry.js';
+import { DONE, errorContext, need, runSteps, type Flow, type Step } from './flow.js';
+import { mintForRoom } from './mint.js';
+import { issueRefreshHandle } from './refresh.js';
+import { openSession, type LoadedSession } from './session.js';
+import { bindingCookieName, checkTransaction, takeTransaction, type LoginTransaction } from './transaction.js';
+
+/**
+ * GET /auth/:provider/callback — the IdP sends the browser back:
+ *
+ *   find the provider → read the transaction id → take the transaction (once) → check it belongs to
+ *   this provider and this browser → finish at the provider (code exchange, ID token checks, or CAS
+ *   ticket validation) → open the gateway session → mint for the room and deliver.
+ *
+ * Provider-neutral: OIDC and CAS differ only behind IdentityProvider.
+ */
+
+export interface CallbackFlow extends Flow {
+  providerName: string;
+  provider?: IdentityProvider;
+  transactionId?: string;
+  transaction?: LoginTransaction;
+  target?: JitsiTarget;
+  result?: LoginResult;
+  session?: LoadedSession;
+}
+
+export const findProvider: Step<CallbackFlow> = function findProvider(flow) {
+  const provider = flow.services.providers.get(flow.providerName);
+  if (!provider) {
+    throw new GatewayError(404, 'unknown_provider', 'This sign-in answer is for a sign-in provider this service does not know.', {
+      detail: { provider: flow.providerName.slice(0, 64) },
+    });
+  }
+  flow.provider = provider;
+};
+
+export const readTransactionId: Step<CallbackFlow> = function readTransactionId(flow) {
+  const id = need(flow.provider, 'provider').transactionId(flow.http.query);
+  if (!id) {
+    throw new GatewayError(400, 'login_expired', 'This sign-in answer does not say which sign-in it belongs to. Please go back to the meeting link and sign in again.', {
+      detail: { reason: 'no transaction id in the callback' },
+    });
+  }
+  flow.transactionId = id;
+};
+
+export const takeLoginTransaction: Step<CallbackFlow> = async function takeLoginTransaction(flow) {
+  flow.transaction = await takeTransaction(flow.services.store, need(flow.transactionId, 'transaction id'));
+};
+
+export const checkBrowserBinding: Step<CallbackFlow> = function checkBrowserBinding(flow) {
+  const transaction = need(flow.transaction, 'transaction');
+  checkTransaction(transaction, flow.providerName, flow.http.cookies, bindingCookieName(flow.services));
+  const target = flow.services.targets.get(transaction.location.target);
+  if (!target) throw new GatewayError(400, 'login_expired', 'The meeting server of this sign-in is no longer configured. Please open the meeting link again.');
+  flow.target = target;
+};
+
+export const finishAtProvider: Step<CallbackFlow> = async function finishAtProvider(flow) {
+  const provider = need(flow.provider, 'provider');
+  const transaction = need(flow.transaction, 'transaction');
+  flow.result = await provider.finishLogin({
+    transactionId: need(flow.transactionId, 'transaction id'),
+    callbackUrl: callbackUrl(flow.services.publicUrl, provider.name),
+    params: flow.http.query,
+    secrets: transaction.secrets,
+  });
+  if (flow.result.identity.provider !== provider.name) throw new Error(`provider ${provider.name} returned an identity of ${flow.result.identity.provider}`);
+};
+
+export const openGatewaySession: Step<CallbackFlow> = async function openGatewaySession(flow) {
+  const result = need(flow.result, 'login result');
+  const opened = await openSession(flow.services, {
+    provider: flow.providerName,
+    identity: result.identity,
+    logoutHint: result.logoutHint,
+    sessionIndexes: result.sessionIndexes,
+  });
+  flow.session = opened.loaded;
+  flow.out.cookies.push(opened.setCookie);
+};
+
+export const issueAndDeliver: Step<CallbackFlow> = async function issueAndDeliver(flow) {
+  const transaction = need(flow.transaction, 'transaction');
+  const target = need(flow.target, 'target');
+  const session = need(flow.session, 'session');
+  const issued = await mintForRoom(flow.services, { identity: session.session.identity, target, location: transaction.location, requestId: flow.http.requestId });
+  const refreshToken = transaction.mode === 'inline' ? await issueRefreshHandle(flow.services, session, target.name) : undefined;
+  flow.out.outcome = deliver(flow.services.pages, {
+    target,
+    location: transaction.location,
+    token: issued.token,
+    mode: transaction.mode,
+    hashParams: transaction.hashParams,
+    refreshToken,
+    acceptLanguage: flow.http.acceptLanguage,
+  });
+  return DONE;
+};
+
+export const CALLBACK_STEPS: ReadonlyArray<Step<CallbackFlow>> = [
+  findProvider,
+  readTransactionId,
+  takeLoginTransaction,
+  checkBrowserBinding,
+  finishAtProvider,
+  openGatewaySession,
+  issueAndDeliver,
+];
+
+export const callback = (flow: CallbackFlow) => runSteps(flow, CALLBACK_STEPS);
+
+/** What an error page of this callback may offer, once the transaction is known. */
+export function callbackErrorContext(flow: CallbackFlow): Record<string, string> | undefined {
+  const { transaction, target } = flow;
+  if (!transaction || !target) return undefined;
+  return errorContext({
+    basePath: flow.services.basePath,
+    target: { name: target.name, isDefault: target === flow.services.defaultTarget, origin: targetOrigin(target), meetingUrl: target.joinUrl(transaction.location, undefined) },
+    room: transaction.location.room,
+    tenant: transaction.location.tenant,
+    mode: transaction.mode,
+  });
+}

@@ -1,0 +1,98 @@
+import { GatewayError } from '../http/errors.js';
+import type { IdentityProvider } from '../idp/provider.js';
+import type { JitsiTarget } from '../tokens/target.js';
+import { targetOrigin } from './deliver.js';
+import { DONE, page, redirect, runSteps, type Flow, type Step } from './flow.js';
+import { single } from './request.js';
+import { clearSessionCookie, endSession, loadSession, revokeIndexed, type LoadedSession } from './session.js';
+
+/**
+ * GET /logout — Jitsi's tokenLogoutUrl:
+ *
+ *   read the request → end the gateway session → answer: the inline iframe gets
+ *   postMessage({type: 'logout-success'}) to the Jitsi origin; a browser is sent to the IdP's
+ *   RP-initiated logout (id_token_hint, post_logout_redirect_uri = <publicUrl>/logout/done) when it
+ *   has one, else shown the signed-out page.
+ *
+ * POST /auth/:provider/backchannel-logout — the IdP ends sessions:
+ *
+ *   find the provider → let it verify the request (OIDC logout token, CAS SAML) → end the sessions
+ *   indexed under what it names, for this provider only.
+ */
+
+export interface LogoutFlow extends Flow {
+  target?: JitsiTarget;
+  inline?: boolean;
+  session?: LoadedSession | undefined;
+}
+
+export const readLogoutRequest: Step<LogoutFlow> = function readLogoutRequest(flow) {
+  const name = single(flow.http.query, 'target');
+  const target = name === undefined ? flow.services.defaultTarget : flow.services.targets.get(name);
+  if (!target) throw new GatewayError(404, 'unknown_target', 'This logout link names no known Jitsi server.');
+  flow.target = target;
+  const inline = single(flow.http.query, 'inline');
+  flow.inline = inline === '1' || inline === 'true';
+};
+
+export const endGatewaySession: Step<LogoutFlow> = async function endGatewaySession(flow) {
+  flow.session = await loadSession(flow.services, flow.http.cookies);
+  if (flow.session) {
+    await endSession(flow.services.store, flow.session);
+    flow.services.logger.info({ requestId: flow.http.requestId, provider: flow.session.session.provider, user: flow.session.session.identity.id }, 'gateway session ended (logout)');
+  }
+  flow.out.cookies.push(clearSessionCookie(flow.services));
+};
+
+export const answerInlineFrame: Step<LogoutFlow> = function answerInlineFrame(flow) {
+  if (!flow.inline) return;
+  const target = flow.target as JitsiTarget;
+  const origin = targetOrigin(target);
+  flow.out.outcome = page(
+    flow.services.pages.inlineResultPage({ to: 'parent', origin, message: { type: 'logout-success' }, acceptLanguage: flow.http.acceptLanguage }),
+    200,
+    ["'self'", origin],
+  );
+  return DONE;
+};
+
+export const logoutAtProvider: Step<LogoutFlow> = async function logoutAtProvider(flow) {
+  const session = flow.session;
+  const provider: IdentityProvider | undefined = session ? flow.services.providers.get(session.session.provider) : undefined;
+  if (!session || !provider?.logoutUrl) return;
+  const hint: { logoutHint?: string } = {};
+  if (session.session.logoutHint) hint.logoutHint = session.session.logoutHint;
+  const url = await provider.logoutUrl(hint, `${flow.services.publicUrl}/logout/done`);
+  if (!url) return;
+  flow.out.outcome = redirect(url);
+  return DONE;
+};
+
+export const showSignedOut: Step<LogoutFlow> = function showSignedOut(flow) {
+  flow.out.outcome = page(flow.services.pages.loggedOutPage({ returnUrl: flow.target?.config.url, acceptLanguage: flow.http.acceptLanguage }));
+  return DONE;
+};
+
+export const LOGOUT_STEPS: ReadonlyArray<Step<LogoutFlow>> = [readLogoutRequest, endGatewaySession, answerInlineFrame, logoutAtProvider, showSignedOut];
+
+/** GET /logout/done: where the IdP sends people after its logout. */
+export const LOGGED_OUT_STEPS: ReadonlyArray<Step<LogoutFlow>> = [readLogoutRequest, showSignedOut];
+
+export const logout = (flow: LogoutFlow) => runSteps(flow, LOGOUT_STEPS);
+export const loggedOut = (flow: LogoutFlow) => runSteps(flow, LOGGED_OUT_STEPS);
+
+/** Back-channel logout; returns how many sessions ended. */
+export async function backchannelLogout(
+  flow: Flow & { providerName: string },
+  body: string,
+  contentType: string,
+): Promise<number> {
+  const provider = flow.services.providers.get(flow.providerName);
+  if (!provider?.backchannelLogout) {
+    throw new GatewayError(404, 'unknown_provider', 'No back-channel logout for this provider.', { detail: { provider: flow.providerName.slice(0, 64) } });
+  }
+  const { sessionIndexes } = await provider.backchannelLogout(body, contentType);
+  const revoked = await revokeIndexed(flow.services.store, provider.name, sessionIndexes.slice(0, 100));
+  flow.services.logger.info({ requestId: flow.http.requestId, provider: provider.name, indexes: sessionIndexes.length, revoked }, 'back-channel logout');
+  return revoked;
+}

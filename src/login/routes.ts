@@ -1,0 +1,112 @@
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { readBody } from '../http/body.js';
+import { extendPagePolicy } from '../http/middleware/headers.js';
+import type { Services } from '../services.js';
+import { GatewayError } from '../http/errors.js';
+import { callback, callbackErrorContext } from './callback.js';
+import { parseCookies } from './cookies.js';
+import { entryErrorContext, login } from './entry.js';
+import type { Flow, HttpIn, HttpOut, Outcome } from './flow.js';
+import { backchannelLogout, loggedOut, logout } from './logout.js';
+
+/**
+ * The login feature's HTTP edge: request → HttpIn, run the action's steps, HttpOut → response.
+ *
+ *   GET  /login                              Jitsi's tokenAuthUrl
+ *   GET  /auth/:provider/callback            where the IdP sends the browser back
+ *   GET  /logout                             Jitsi's tokenLogoutUrl (?inline=1 for the silent iframe)
+ *   GET  /logout/done                        post_logout_redirect_uri
+ *   POST /auth/:provider/backchannel-logout  OIDC back-channel logout / CAS single logout
+ *   POST /auth/:provider/callback            CAS single logout (CAS servers POST to the service URL)
+ */
+
+const BACKCHANNEL_TYPES = ['application/x-www-form-urlencoded', 'text/xml', 'application/xml'] as const;
+
+function httpIn(ctx: Context): HttpIn {
+  return {
+    query: new URLSearchParams(ctx.querystring),
+    cookies: parseCookies(ctx.get('cookie')),
+    requestId: typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined,
+    acceptLanguage: ctx.get('accept-language'),
+  };
+}
+
+function apply(ctx: Context, out: HttpOut, outcome?: Outcome): void {
+  for (const cookie of out.cookies) ctx.append('Set-Cookie', cookie);
+  if (!outcome) return;
+  switch (outcome.kind) {
+    case 'redirect':
+      ctx.status = 303;
+      ctx.set('Location', outcome.location);
+      ctx.body = '';
+      return;
+    case 'page':
+      if (outcome.frameAncestors) extendPagePolicy(ctx, { frameAncestors: outcome.frameAncestors });
+      ctx.status = outcome.status;
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = outcome.html;
+      return;
+    case 'empty':
+      ctx.status = outcome.status;
+      ctx.body = '';
+      return;
+  }
+}
+
+/**
+ * Runs an action; cookies decided before a failure (e.g. a new session before a policy refusal)
+ * still apply, and a GatewayError gets what its page may offer (room, start again, the inline
+ * popup's Jitsi origin) from what the flow knew when it failed.
+ */
+async function run<F extends Flow>(
+  ctx: Context,
+  flow: F,
+  action: (flow: F) => Promise<Outcome>,
+  surroundings?: (flow: F) => Record<string, string> | undefined,
+): Promise<void> {
+  let outcome: Outcome | undefined;
+  try {
+    outcome = await action(flow);
+  } catch (error) {
+    const context = error instanceof GatewayError && surroundings ? surroundings(flow) : undefined;
+    if (error instanceof GatewayError && context) {
+      throw new GatewayError(error.status, error.code, error.message, {
+        detail: error.detail,
+        level: error.level,
+        cause: error.cause,
+        headers: error.headers,
+        context: { ...context, ...error.context },
+      });
+    }
+    throw error;
+  } finally {
+    apply(ctx, flow.out, outcome);
+  }
+}
+
+export function loginRoutes(services: Services): Router {
+  const router = new Router();
+  const flow = (ctx: Context): Flow => ({ services, http: httpIn(ctx), out: { cookies: [] } });
+
+  router.get('/login', (ctx) => run(ctx, flow(ctx), login, entryErrorContext));
+
+  router.get('/auth/:provider/callback', (ctx) => run(ctx, { ...flow(ctx), providerName: String(ctx.params.provider ?? '') }, callback, callbackErrorContext));
+
+  router.get('/logout', (ctx) => run(ctx, flow(ctx), logout));
+
+  router.get('/logout/done', (ctx) => run(ctx, flow(ctx), loggedOut));
+
+  const backchannel = async (ctx: Context & { params: Record<string, string | undefined> }) => {
+    const body = await readBody(ctx, { limit: Math.min(services.config.server.maxBodyBytes, 256 * 1024), types: BACKCHANNEL_TYPES });
+    await backchannelLogout({ ...flow(ctx), providerName: String(ctx.params.provider ?? '') }, body, ctx.get('content-type'));
+    ctx.status = 200;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = '';
+  };
+  router.post('/auth/:provider/backchannel-logout', backchannel);
+  // CAS servers POST single-logout requests to the service URL itself: the callback.
+  router.post('/auth/:provider/callback', backchannel);
+
+  return router;
+}
