@@ -8,8 +8,11 @@ export interface PolicyInput {
   location: RoomLocation;
 }
 
+/** What decided: a configured rule, the room's registry entry, or policy.default. */
+export type DecisionSource = 'rule' | 'room' | 'default';
+
 export type Decision =
-  | { allow: false; message: string; rule?: string }
+  | { allow: false; message: string; rule?: string; source?: DecisionSource }
   | {
       allow: true;
       role: 'moderator' | 'participant';
@@ -19,6 +22,7 @@ export type Decision =
       ttlSeconds?: number;
       /** Which rule decided (for logs and check-config explanations). */
       rule?: string;
+      source?: DecisionSource;
     };
 
 export interface Policy {
@@ -31,3 +35,4 @@ export const participantsOnly: Policy = {
     return { allow: true, role: 'participant', rule: 'default' };
   },
 };
+

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../config/load.js';
 import { ConfigError } from '../../config/errors.js';
 import { createTargets } from '../../gateway.js';
+import { explainPolicy } from '../../policy/explain.js';
 import { guard, parse } from '../args.js';
 
 /** Validates a configuration, prints every problem at once, or a plain-words summary. */
@@ -29,7 +30,9 @@ export async function run(argv: string[]): Promise<number> {
       }
       for (const [name, provider] of Object.entries(config.providers)) lines.push(`  provider ${name}: ${provider.kind}`);
     }
-    for (const warning of warnings) lines.push(`  warning: ${warning}`);
+    const policy = explainPolicy(config);
+    if (!values.quiet) lines.push(...policy.lines.map((line) => `  ${line}`));
+    for (const warning of [...warnings, ...policy.warnings]) lines.push(`  warning: ${warning}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   });

@@ -1,0 +1,80 @@
+import type { ApiClientConfig, ApiOperation } from '../config/api.js';
+import { GatewayError } from '../http/errors.js';
+import { compileGlob, normalizeRoomForGlob, type RoomGlob } from '../policy/glob.js';
+import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
+import { parseSecretHash, type SecretHash } from './secrets.js';
+
+/**
+ * One configured API client with its scopes compiled once: which operations, targets, tenants and
+ * rooms it may use, whether it may hand out moderator rights, its longest token lifetime.
+ * Every check throws a 403 GatewayError that says which scope was exceeded (never a token).
+ */
+export class ApiClient {
+  readonly secretHash: SecretHash | undefined;
+  private readonly operations: ReadonlySet<ApiOperation>;
+  private readonly targets: ReadonlySet<string> | undefined;
+  private readonly tenants: ReadonlySet<string> | undefined;
+  private readonly rooms: readonly RoomGlob[];
+
+  constructor(
+    readonly name: string,
+    readonly config: ApiClientConfig,
+  ) {
+    this.secretHash = config.secretHash === undefined ? undefined : parseSecretHash(config.secretHash);
+    this.operations = new Set(config.operations);
+    this.targets = config.targets ? new Set(config.targets) : undefined;
+    this.tenants = config.tenants ? new Set(config.tenants) : undefined;
+    this.rooms = config.rooms.map(compileGlob);
+  }
+
+  /** Audit and metrics label: `api:<client>`. */
+  get principal(): string {
+    return `api:${this.name}`;
+  }
+
+  assertOperation(operation: ApiOperation): void {
+    if (!this.operations.has(operation)) {
+      throw this.forbidden(`This API client may not use the ${operation} API.`, { operation });
+    }
+  }
+
+  /** Checks a requested target before anything else is looked at. */
+  assertTarget(target: string): void {
+    if (this.targets && !this.targets.has(target)) throw this.forbidden('This API client may not use this Jitsi target.', { target });
+  }
+
+  /** Target, tenant and room scopes of a located (already validated) room. */
+  assertLocation(location: RoomLocation): void {
+    this.assertTarget(location.target);
+    const tenant = location.tenant ?? '-';
+    if (this.tenants && !this.tenants.has(tenant)) {
+      throw this.forbidden(location.tenant ? 'This API client may not use this tenant.' : 'This API client may only use rooms under its tenants.', { tenant });
+    }
+    const room = normalizeRoomForGlob(location.room);
+    if (!this.rooms.some((glob) => glob.test(room))) throw this.forbidden('This API client may not use this room.', { roomLength: room.length });
+  }
+
+  assertModerator(moderator: boolean): void {
+    if (moderator && !this.config.mayIssueModerator) {
+      throw this.forbidden('This API client may only hand out participant rights (mayIssueModerator is false).', {});
+    }
+  }
+
+  /** The token lifetime for a request: the asked one (or the default) within both caps; above → 403. */
+  tokenTtl(requested: number | undefined, target: JitsiTarget): number {
+    const cap = Math.min(this.config.maxTtlSeconds, target.config.maxTokenTtlSeconds);
+    if (requested === undefined) return Math.min(target.config.tokenTtlSeconds, cap);
+    if (requested > cap) {
+      throw this.forbidden(`ttlSeconds may be at most ${cap} for this API client and target.`, { requested, cap });
+    }
+    return requested;
+  }
+
+  private forbidden(message: string, detail: Record<string, unknown>): GatewayError {
+    return new GatewayError(403, 'forbidden', message, { detail: { client: this.name, ...detail } });
+  }
+}
+
+export function createApiClients(clients: Readonly<Record<string, ApiClientConfig>>): Map<string, ApiClient> {
+  return new Map(Object.entries(clients).map(([name, config]) => [name, new ApiClient(name, config)]));
+}

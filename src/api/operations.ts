@@ -1,0 +1,216 @@
+import type { ApiConfig } from '../config/api.js';
+import { GatewayError } from '../http/errors.js';
+import type { Identity } from '../identity/identity.js';
+import type { InviteView, Invites } from '../invites/invites.js';
+import type { Audit } from '../observability/audit.js';
+import type { Policy } from '../policy/policy.js';
+import type { RoomEntry, RoomRegistry } from '../policy/rooms.js';
+import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
+import type { ApiClient } from './clients.js';
+import type { InviteRequestBody, RoomRequestBody, TokenRequestBody } from './schemas.js';
+
+/**
+ * What the API does, as plain functions of validated input (no Koa here): each reads as a short
+ * list of steps (locate the room → check the caller's scopes → act → audit).
+ */
+
+export interface ApiDeps {
+  targets: ReadonlyMap<string, JitsiTarget>;
+  defaultTarget: JitsiTarget;
+  audit: Audit;
+  rooms: RoomRegistry;
+  invites: Invites;
+  policy: Policy;
+  settings: ApiConfig;
+}
+
+/** The caller of an API operation: a configured client, or a person with a gateway session (invites only). */
+export type Caller = { kind: 'client'; client: ApiClient } | { kind: 'person'; identity: Identity };
+
+export const principalOf = (caller: Caller): string =>
+  caller.kind === 'client' ? caller.client.principal : `user:${caller.identity.provider}:${caller.identity.id}`;
+
+const MODERATOR_AFFILIATIONS = new Set(['owner', 'moderator', 'teacher']);
+
+/** Target → room and tenant (validated by the target) → the caller's scopes. */
+export function locateFor(deps: ApiDeps, client: ApiClient | undefined, request: { target?: string | undefined; tenant?: string | undefined; room: string }): { target: JitsiTarget; location: RoomLocation } {
+  const target = request.target === undefined ? deps.defaultTarget : deps.targets.get(request.target);
+  if (!target) throw new GatewayError(400, 'unknown_target', 'There is no such Jitsi target.', { detail: { targetLength: request.target?.length ?? 0 } });
+  client?.assertTarget(target.name);
+  const location = target.locate(request.room, request.tenant);
+  client?.assertLocation(location);
+  return { target, location };
+}
+
+export interface TokenResponse {
+  token: string;
+  joinUrl: string;
+  exp: number;
+  jti: string;
+  target: string;
+  tenant?: string;
+  room: string;
+}
+
+/** POST /api/v1/tokens: a token for person P in room R with the role the backend asks for. */
+export function issueToken(deps: ApiDeps, client: ApiClient, body: TokenRequestBody, requestId?: string): TokenResponse {
+  client.assertOperation('tokens');
+  const { target, location } = locateFor(deps, client, body);
+  const affiliationModerates = body.affiliation !== undefined && MODERATOR_AFFILIATIONS.has(body.affiliation);
+  if (body.affiliation !== undefined && affiliationModerates !== (body.role === 'moderator')) {
+    throw new GatewayError(400, 'invalid_request', `affiliation "${body.affiliation}" contradicts role "${body.role}" (owner, moderator and teacher are moderators in Jitsi).`);
+  }
+  client.assertModerator(body.role === 'moderator');
+  const ttlSeconds = client.tokenTtl(body.ttlSeconds, target);
+  const features = body.features ?? {};
+  assertFeaturesAllowed(target, features);
+  const { token, claims } = target.issue({
+    location,
+    user: {
+      id: body.user.id,
+      name: body.user.name,
+      email: body.user.email,
+      avatar: body.user.avatar,
+      moderator: body.role === 'moderator',
+      affiliation: body.affiliation,
+      lobbyBypass: body.lobbyBypass,
+    },
+    features,
+    ttlSeconds,
+  });
+  deps.audit.tokenIssued({ target: target.name, provider: client.principal, claims, requestId });
+  return {
+    token,
+    joinUrl: target.joinUrl(location, token),
+    exp: claims.exp,
+    jti: claims.jti,
+    target: target.name,
+    ...(location.tenant !== undefined ? { tenant: location.tenant } : {}),
+    room: location.room,
+  };
+}
+
+export interface RoomPath {
+  target?: string | undefined;
+  /** "-" for a room without tenant. */
+  tenant: string;
+  room: string;
+}
+
+const roomRequest = (path: RoomPath) => ({ target: path.target, tenant: path.tenant === '-' ? undefined : path.tenant, room: path.room });
+
+export interface RoomView {
+  target: string;
+  tenant?: string;
+  room: string;
+  moderators: RoomEntry['moderators'];
+  members?: RoomEntry['members'];
+  membersOnly: boolean;
+  expiresAt: string;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export function roomView(entry: RoomEntry): RoomView {
+  return {
+    target: entry.target,
+    ...(entry.tenant !== undefined ? { tenant: entry.tenant } : {}),
+    room: entry.room,
+    moderators: entry.moderators,
+    ...(entry.members !== undefined ? { members: entry.members } : {}),
+    membersOnly: entry.members !== undefined,
+    expiresAt: isoTime(entry.expiresAt),
+    updatedAt: isoTime(entry.updatedAt),
+    updatedBy: entry.updatedBy,
+  };
+}
+
+/** PUT /api/v1/rooms/{tenant}/{room}: register (or replace) who moderates and who may enter. */
+export async function putRoom(deps: ApiDeps, client: ApiClient, path: RoomPath, body: RoomRequestBody): Promise<RoomView> {
+  client.assertOperation('rooms');
+  const { location } = locateFor(deps, client, roomRequest(path));
+  const { moderators } = body;
+  client.assertModerator(moderators.ids.length + moderators.emails.length + moderators.groups.length > 0);
+  const ttl = body.ttlSeconds ?? deps.settings.rooms.defaultTtlSeconds;
+  if (ttl > deps.settings.rooms.maxTtlSeconds) {
+    throw new GatewayError(400, 'invalid_request', `ttlSeconds may be at most ${deps.settings.rooms.maxTtlSeconds}.`);
+  }
+  return roomView(await deps.rooms.put(location, { moderators, members: body.members }, ttl, client.principal));
+}
+
+export async function getRoom(deps: ApiDeps, client: ApiClient, path: RoomPath): Promise<RoomView> {
+  client.assertOperation('rooms');
+  const { location } = locateFor(deps, client, roomRequest(path));
+  const entry = await deps.rooms.get(location);
+  if (!entry) throw new GatewayError(404, 'not_found', 'This room is not registered.', { level: 'debug' });
+  return roomView(entry);
+}
+
+export async function deleteRoom(deps: ApiDeps, client: ApiClient, path: RoomPath): Promise<void> {
+  client.assertOperation('rooms');
+  const { location } = locateFor(deps, client, roomRequest(path));
+  if (!(await deps.rooms.delete(location))) throw new GatewayError(404, 'not_found', 'This room is not registered.', { level: 'debug' });
+}
+
+export interface InviteResponse extends Omit<InviteView, 'createdAt' | 'expiresAt' | 'revokedAt' | 'features' | 'lobbyBypass'> {
+  createdAt: string;
+  expiresAt: string;
+}
+
+export function inviteView(view: InviteView): InviteResponse {
+  const { revokedAt: _revoked, features: _features, lobbyBypass: _lobby, createdAt, expiresAt, ...rest } = view;
+  return { ...rest, createdAt: isoTime(createdAt), expiresAt: isoTime(expiresAt) };
+}
+
+/**
+ * POST /api/v1/invites. An API client within its scopes (moderator invites need
+ * mayIssueModerator); a person only for a room where the policy makes them moderator.
+ */
+export async function createInvite(deps: ApiDeps, caller: Caller, body: InviteRequestBody): Promise<InviteResponse> {
+  const client = caller.kind === 'client' ? caller.client : undefined;
+  client?.assertOperation('invites');
+  const { target, location } = locateFor(deps, client, body);
+  if (client) client.assertModerator(body.role === 'moderator');
+  else if (caller.kind === 'person') {
+    const decision = await deps.policy.decide({ identity: caller.identity, location });
+    if (!decision.allow || decision.role !== 'moderator') {
+      throw new GatewayError(403, 'forbidden', 'Only moderators of this room can invite guests to it.', { detail: { rule: decision.rule } });
+    }
+  }
+  const { invites } = deps.settings;
+  if (body.uses > invites.maxUses) throw new GatewayError(400, 'invalid_request', `uses may be at most ${invites.maxUses}.`);
+  const ttlSeconds = body.ttlSeconds ?? invites.defaultTtlSeconds;
+  if (ttlSeconds > invites.maxTtlSeconds) throw new GatewayError(400, 'invalid_request', `ttlSeconds may be at most ${invites.maxTtlSeconds}.`);
+  const features = body.features === undefined ? undefined : definedOnly(body.features);
+  assertFeaturesAllowed(target, features);
+  const view = await deps.invites.create({ location, role: body.role, uses: body.uses, ttlSeconds, label: body.label, lobbyBypass: body.lobbyBypass, features }, principalOf(caller));
+  return inviteView(view);
+}
+
+export async function listInvites(deps: ApiDeps, caller: Caller): Promise<{ invites: InviteResponse[] }> {
+  if (caller.kind === 'client') caller.client.assertOperation('invites');
+  return { invites: (await deps.invites.list(principalOf(caller))).map(inviteView) };
+}
+
+export async function revokeInvite(deps: ApiDeps, caller: Caller, id: string): Promise<void> {
+  if (caller.kind === 'client') caller.client.assertOperation('invites');
+  if (!(await deps.invites.revoke(id, principalOf(caller)))) {
+    throw new GatewayError(404, 'not_found', 'You have no invite with this id.', { level: 'debug' });
+  }
+}
+
+/** Features the target does not allow are refused outright (the login flows drop them silently). */
+function assertFeaturesAllowed(target: JitsiTarget, features: Readonly<Record<string, unknown>> | undefined): void {
+  const refused = Object.keys(features ?? {}).filter((feature) => !target.allowedFeatures.has(feature));
+  if (refused.length > 0) {
+    throw new GatewayError(400, 'invalid_request', `Feature${refused.length > 1 ? 's' : ''} ${refused.join(', ')} ${refused.length > 1 ? 'are' : 'is'} not enabled for this target.`);
+  }
+}
+
+function definedOnly(features: Record<string, boolean | undefined>): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const [key, value] of Object.entries(features)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+const isoTime = (seconds: number) => new Date(seconds * 1000).toISOString();

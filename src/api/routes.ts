@@ -1,0 +1,120 @@
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { readJsonObject } from '../http/body.js';
+import { GatewayError } from '../http/errors.js';
+import { Invites } from '../invites/invites.js';
+import { gatewaySessionReader, type SessionReader } from '../invites/session.js';
+import { RoomRegistry } from '../policy/rooms.js';
+import type { Services } from '../services.js';
+import { ApiAuthenticator, enforceRateLimit } from './auth.js';
+import { createApiClients, type ApiClient } from './clients.js';
+import { openApiDocument } from './openapi.js';
+import { createInvite, deleteRoom, getRoom, issueToken, listInvites, putRoom, revokeInvite, type ApiDeps, type Caller, type RoomPath } from './operations.js';
+import { inviteRequestSchema, parseBody, roomRequestSchema, tokenRequestSchema } from './schemas.js';
+
+/** Requests per minute for a person managing invites with a gateway session. */
+export const PERSON_RATE_LIMIT_PER_MINUTE = 60;
+
+/** The API's plain dependencies, built once from the services. */
+export function createApiDeps(services: Services): ApiDeps {
+  return {
+    targets: services.targets,
+    defaultTarget: services.defaultTarget,
+    audit: services.audit,
+    rooms: new RoomRegistry(services.store),
+    invites: new Invites({ store: services.store, targets: services.targets, audit: services.audit, settings: services.config.api.invites, publicUrl: services.publicUrl }),
+    policy: services.policy,
+    settings: services.config.api,
+  };
+}
+
+/**
+ * The API for backends under /api/v1 (docs/api.md; the OpenAPI document at /api/v1/openapi.json is
+ * checked against these routes by test/api/openapi.test.ts). Each handler: authenticate → rate
+ * limit → read and validate the body → one plain operation → answer.
+ */
+export function apiRoutes(services: Services, options: { sessions?: SessionReader; authenticator?: ApiAuthenticator } = {}): Router {
+  const deps = createApiDeps(services);
+  const clients = createApiClients(services.config.api.clients);
+  const authenticator = options.authenticator ?? new ApiAuthenticator(clients, services.config.api.oauth2, { store: services.store });
+  const sessions = options.sessions ?? gatewaySessionReader(services);
+  const limit = services.config.server.maxBodyBytes;
+  const document = JSON.stringify(openApiDocument(services.publicUrl, services.config.session.cookieName));
+  const router = new Router();
+
+  const client = async (ctx: Context): Promise<ApiClient> => {
+    const authenticated = await authenticator.authenticate(ctx.get('authorization') || undefined);
+    await enforceRateLimit(services.store, authenticated);
+    return authenticated;
+  };
+
+  /** API credentials when sent; otherwise the gateway session of a person. */
+  const caller = async (ctx: Context): Promise<Caller> => {
+    if (ctx.get('authorization')) return { kind: 'client', client: await client(ctx) };
+    const identity = await sessions.identity(ctx);
+    if (!identity) return { kind: 'client', client: await client(ctx) }; // answers 401
+    const window = Math.floor(Date.now() / 60_000);
+    const count = await services.store.increment(`ratelimit:person:${identity.provider}:${identity.id}:${window}`, 61);
+    if (count > PERSON_RATE_LIMIT_PER_MINUTE) throw new GatewayError(429, 'rate_limited', 'Too many requests; try again in a minute.', { headers: { 'Retry-After': '60' } });
+    return { kind: 'person', identity };
+  };
+
+  const roomPath = (ctx: Context & { params: Record<string, string> }): RoomPath => {
+    const target = ctx.query.target;
+    if (target !== undefined && (typeof target !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(target))) {
+      throw new GatewayError(400, 'invalid_request', 'The query parameter target must be one target name.');
+    }
+    return { target, tenant: ctx.params.tenant ?? '', room: ctx.params.room ?? '' };
+  };
+
+  router.get('/api/v1/openapi.json', (ctx) => {
+    ctx.type = 'application/json';
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.body = document;
+  });
+
+  router.post('/api/v1/tokens', async (ctx) => {
+    const who = await client(ctx);
+    const body = parseBody(tokenRequestSchema, await readJsonObject(ctx, limit));
+    ctx.status = 201;
+    ctx.body = issueToken(deps, who, body, requestId(ctx));
+  });
+
+  router.put('/api/v1/rooms/:tenant/:room', async (ctx) => {
+    const who = await client(ctx);
+    const body = parseBody(roomRequestSchema, await readJsonObject(ctx, limit));
+    ctx.body = await putRoom(deps, who, roomPath(ctx), body);
+  });
+
+  router.get('/api/v1/rooms/:tenant/:room', async (ctx) => {
+    ctx.body = await getRoom(deps, await client(ctx), roomPath(ctx));
+  });
+
+  router.delete('/api/v1/rooms/:tenant/:room', async (ctx) => {
+    await deleteRoom(deps, await client(ctx), roomPath(ctx));
+    ctx.status = 204;
+  });
+
+  router.post('/api/v1/invites', async (ctx) => {
+    const who = await caller(ctx);
+    const body = parseBody(inviteRequestSchema, await readJsonObject(ctx, limit));
+    ctx.status = 201;
+    ctx.body = await createInvite(deps, who, body);
+  });
+
+  router.get('/api/v1/invites', async (ctx) => {
+    ctx.body = await listInvites(deps, await caller(ctx));
+  });
+
+  router.delete('/api/v1/invites/:id', async (ctx) => {
+    await revokeInvite(deps, await caller(ctx), ctx.params.id ?? '');
+    ctx.status = 204;
+  });
+
+  return router;
+}
+
+function requestId(ctx: Context): string | undefined {
+  const id: unknown = ctx.state.requestId;
+  return typeof id === 'string' ? id : undefined;
+}

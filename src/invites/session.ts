@@ -1,0 +1,22 @@
+import type { Context } from 'koa';
+import type { Identity } from '../identity/identity.js';
+import { parseCookies } from '../login/cookies.js';
+import { loadSession } from '../login/session.js';
+import type { Services } from '../services.js';
+
+/**
+ * The person behind the browser's gateway session (src/login/session.ts), if any: lets a moderator
+ * create, list and revoke invites without API credentials.
+ */
+export interface SessionReader {
+  identity(ctx: Context): Promise<Identity | undefined>;
+}
+
+export function gatewaySessionReader(services: Services): SessionReader {
+  return {
+    async identity(ctx) {
+      const loaded = await loadSession(services, parseCookies(ctx.get('cookie') || undefined));
+      return loaded?.session.identity;
+    },
+  };
+}
