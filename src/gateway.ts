@@ -9,8 +9,14 @@ import { loadKeyring } from './keys/keyring.js';
 import { Audit } from './observability/audit.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
-import { plainPages, type PageRenderer } from './pages/renderer.js';
-import { participantsOnly, type Policy } from './policy/policy.js';
+import type { PageRenderer } from './pages/renderer.js';
+import { createPages } from './pages/pages.js';
+import { pageRoutes } from './pages/routes.js';
+import type { Policy } from './policy/policy.js';
+import { createPolicy } from './policy/engine.js';
+import { apiRoutes } from './api/routes.js';
+import { inviteRoutes } from './invites/routes.js';
+import { loginRoutes } from './login/routes.js';
 import type { ReadinessCheck, Services } from './services.js';
 import { createStore } from './store/factory.js';
 import type { Store } from './store/store.js';
@@ -20,7 +26,7 @@ import { JitsiTarget } from './tokens/target.js';
  * The features of the gateway, in the order their routes are tried. Each is a RouteFactory:
  * request → provider → identity → policy → token → redirect lives in src/login/.
  */
-const FEATURES: RouteFactory[] = [keyRoutes];
+const FEATURES: RouteFactory[] = [keyRoutes, apiRoutes, inviteRoutes, pageRoutes, loginRoutes];
 
 export interface Gateway {
   app: Koa;
@@ -91,8 +97,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     targets,
     defaultTarget,
     providers,
-    policy: options.policy ?? participantsOnly,
-    pages: options.pages ?? plainPages,
+    policy: options.policy ?? createPolicy(config, store),
+    pages: options.pages ?? createPages(config.ui, { basePath }),
     readiness,
   };
   const app = createApp(services, [...FEATURES, ...(options.extraFeatures ?? [])]);

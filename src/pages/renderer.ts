@@ -1,3 +1,5 @@
+import { POST_RESULT_SCRIPT } from './scripts.js';
+
 /**
  * What the HTTP layer needs from the pages concern. The default implementation is deliberately
  * plain; src/pages/ provides the themed, translated one.
@@ -8,12 +10,85 @@ export interface ErrorPageInput {
   message: string;
   /** Accept-Language header of the request, for the page language. */
   acceptLanguage?: string | undefined;
-  /** Safe extra values (e.g. a "start again" URL). */
+  /**
+   * Safe extra values (GatewayError.context). The themed renderer (src/pages/pages.ts) reads:
+   * - `retryUrl`: "Start again" (same-origin path or http(s) URL), e.g. back to /login for the room;
+   * - `meetingUrl`: "Back to the meeting" (the Jitsi room URL, without token);
+   * - `room`: the room as people read it;
+   * - `reason: 'policy'`: an access_denied from the policy, whose `message` is the operator's
+   *   message to the person (shown as "Message from your organisation");
+   * - `inlineOrigin`: the Jitsi origin of a tokenAuthInline popup: the page posts
+   *   `{type: 'oauth-error', error: <code>}` to the opener with that exact target origin.
+   */
   context?: Record<string, string> | undefined;
+}
+
+/** The guest invite page (/invite/<id>): asks for a display name. */
+export interface InvitePageInput {
+  /** Where the form POSTs (application/x-www-form-urlencoded) its fields `name` and `csrf`. */
+  action: string;
+  /** Value of the hidden `csrf` field. */
+  csrfToken: string;
+  /** The room name as people read it (decoded), and its tenant. */
+  room: string;
+  tenant?: string | undefined;
+  role: 'moderator' | 'participant';
+  /** What the inviter called the invite, if anything. */
+  label?: string | undefined;
+  /** The name entered before, shown again with `error`. */
+  name?: string | undefined;
+  error?: string | undefined;
+  /** Longest display name accepted (the input's maxlength). */
+  maxNameLength: number;
+  acceptLanguage?: string | undefined;
+}
+
+/** Why an invite link no longer works (HTTP 410; unknown is 404). */
+export interface InviteGonePageInput {
+  reason: 'used_up' | 'expired' | 'revoked' | 'unknown';
+  acceptLanguage?: string | undefined;
+}
+
+/** Several identity providers can sign the person in: they pick one (GET /login). */
+export interface ChooserPageInput {
+  /** In configuration order; `url` is a same-origin path that continues the login with that provider. */
+  providers: Array<{ name: string; displayName: string; url: string }>;
+  acceptLanguage?: string | undefined;
+}
+
+/**
+ * The end of an inline flow: the page posts `message` to the Jitsi window with `origin` as the
+ * exact postMessage target origin (POST_RESULT_SCRIPT in src/pages/scripts.ts, allowed by hash).
+ * `to: 'opener'` is the tokenAuthInline login popup, `to: 'parent'` the silent logout iframe.
+ */
+export interface InlineResultPageInput {
+  to: 'opener' | 'parent';
+  /** The Jitsi origin, e.g. https://meet.example.com (never `*`). */
+  origin: string;
+  message:
+    | { type: 'oauth-success'; accessToken: string; refreshToken?: string }
+    /** A failed inline login: Jitsi rejects the popup's promise with `error` (an error code). */
+    | { type: 'oauth-error'; error: string }
+    | { type: 'logout-success' };
+  /** Shown (as a link) only when the page has no Jitsi window to post to, e.g. opened directly. */
+  fallbackUrl?: string | undefined;
+  acceptLanguage?: string | undefined;
+}
+
+/** After GET /logout (and the IdP's logout, when it has one). */
+export interface LoggedOutPageInput {
+  /** Back to the meetings: the Jitsi target's URL. */
+  returnUrl?: string | undefined;
+  acceptLanguage?: string | undefined;
 }
 
 export interface PageRenderer {
   errorPage(input: ErrorPageInput): string;
+  invitePage(input: InvitePageInput): string;
+  inviteGonePage(input: InviteGonePageInput): string;
+  chooserPage(input: ChooserPageInput): string;
+  inlineResultPage(input: InlineResultPageInput): string;
+  loggedOutPage(input: LoggedOutPageInput): string;
 }
 
 const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -23,5 +98,34 @@ export const plainPages: PageRenderer = {
   errorPage({ status, message, context }) {
     const again = context?.retryUrl ? `<p><a href="${escapeHtml(context.retryUrl)}">Start again</a></p>` : '';
     return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Error ${status}</title></head><body><main><h1>Sign-in problem</h1><p>${escapeHtml(message)}</p>${again}</main></body></html>`;
+  },
+  invitePage({ action, csrfToken, room, tenant, role, label, name, error, maxNameLength }) {
+    const where = tenant ? `${escapeHtml(tenant)}/${escapeHtml(room)}` : escapeHtml(room);
+    const problem = error ? `<p role="alert" id="name-error">${escapeHtml(error)}</p>` : '';
+    const described = error ? ' aria-invalid="true" aria-describedby="name-error"' : '';
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Join ${where}</title></head><body><main><h1>You are invited to ${where}</h1>${label ? `<p>${escapeHtml(label)}</p>` : ''}<p>You will join as ${role === 'moderator' ? 'a moderator' : 'a guest'}.</p>${problem}<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="csrf" value="${escapeHtml(csrfToken)}"><label for="name">Your name, as others will see it</label> <input id="name" name="name" type="text" required maxlength="${maxNameLength}" autocomplete="name" value="${escapeHtml(name ?? '')}"${described}> <button type="submit">Join the meeting</button></form></main></body></html>`;
+  },
+  inviteGonePage({ reason }) {
+    const why: Record<InviteGonePageInput['reason'], string> = {
+      used_up: 'This invite link has already been used as often as it allows.',
+      expired: 'This invite link has expired.',
+      revoked: 'This invite link was withdrawn by the person who created it.',
+      unknown: 'This invite link is not valid. Check that you copied all of it.',
+    };
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Invite no longer valid</title></head><body><main><h1>This invite cannot be used</h1><p>${why[reason]}</p><p>Ask the person who invited you for a new link.</p></main></body></html>`;
+  },
+  chooserPage({ providers }) {
+    const items = providers.map((provider) => `<li><a href="${escapeHtml(provider.url)}">${escapeHtml(provider.displayName)}</a></li>`).join('');
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Choose how to sign in</title></head><body><main><h1>Choose how to sign in</h1><ul>${items}</ul></main></body></html>`;
+  },
+  inlineResultPage({ to, origin, message, fallbackUrl }) {
+    const data = JSON.stringify({ to, origin, message }).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+    const done = message.type === 'logout-success' ? 'You are signed out.' : message.type === 'oauth-error' ? 'Sign-in failed.' : 'You are signed in.';
+    const link = fallbackUrl ? ` <a href="${escapeHtml(fallbackUrl)}">Continue to the meeting</a>` : '';
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${done}</title></head><body><main><h1>${done}</h1><p id="jsg-no-opener" hidden>This window was not opened by the meeting.${link}</p></main><script type="application/json" id="jsg-post">${data}</script><script>${POST_RESULT_SCRIPT}</script></body></html>`;
+  },
+  loggedOutPage({ returnUrl }) {
+    const back = returnUrl ? `<p><a href="${escapeHtml(returnUrl)}">Back to the meetings</a></p>` : '';
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Signed out</title></head><body><main><h1>You are signed out</h1>${back}</main></body></html>`;
   },
 };

@@ -1,0 +1,78 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousViolations } from '../support/axe.js';
+import { launchChromium, newContext, screenshot, watchProblems } from '../support/chromium.js';
+import { startDemo, type RunningDemo } from './harness.js';
+
+/**
+ * Guest invites in the demo: alice (a moderator by the demo policy) signs in and creates an invite
+ * with her gateway session; a guest in another browser opens it, gives a name, lands in the room
+ * with a guest token; the used-up link then gets the "cannot be used" page.
+ */
+
+let browser: Browser;
+let demo: RunningDemo;
+
+beforeAll(async () => {
+  [browser, demo] = await Promise.all([launchChromium(), startDemo()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+async function checkPage(page: Page, name: string, problems: string[]): Promise<void> {
+  expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
+  expect(problems, `problems on ${name}`).toEqual([]);
+  await screenshot(page, name);
+}
+
+describe('invite page', { timeout: 60_000 }, () => {
+  it('a moderator invites, a guest joins by name, the used link is refused', async () => {
+    const host = await newContext(browser);
+    const hostPage = await host.newPage();
+    await hostPage.goto(`${demo.url}/demo-jitsi/acme/Weekly%20Sync`);
+    await hostPage.locator('#sign-in').click();
+    await hostPage.getByLabel('Username').fill('alice');
+    await hostPage.getByLabel('Password').fill('alice');
+    await hostPage.getByRole('button', { name: 'Sign in' }).click();
+    await hostPage.waitForURL((url) => url.hash.startsWith('#jwt='));
+    const created = await hostPage.request.post(`${demo.url}/api/v1/invites`, {
+      data: { tenant: 'acme', room: 'Weekly Sync', role: 'participant', uses: 1, label: 'Guest talk: compilers' },
+    });
+    expect(created.status()).toBe(201);
+    const invite = (await created.json()) as { url: string };
+    await host.close();
+
+    const guest = await newContext(browser, { locale: 'fr-FR' });
+    const page = await guest.newPage();
+    const problems = watchProblems(page);
+    await page.goto(invite.url);
+    expect(await page.locator('h1').textContent()).toBe('Vous êtes invité à une réunion');
+    expect(await page.locator('main').textContent()).toContain('Réunion : acme/weekly sync');
+    await checkPage(page, 'invite-fr', problems);
+
+    await page.getByRole('button', { name: 'Rejoindre la réunion' }).click();
+    await page.locator('#name-error').waitFor();
+    expect(await page.getByLabel('Votre nom').getAttribute('aria-invalid')).toBe('true');
+    await checkPage(page, 'invite-name-missing-fr', problems);
+
+    await page.getByLabel('Votre nom').fill('Grace Hopper');
+    await page.getByRole('button', { name: 'Rejoindre la réunion' }).click();
+    await page.waitForURL((url) => url.pathname === '/demo-jitsi/acme/weekly%20sync' && url.hash.startsWith('#jwt='));
+    await page.locator('[data-verdict]').waitFor();
+    expect(await page.locator('[data-verdict]').getAttribute('data-verdict')).toBe('ACCEPT');
+    const payload = JSON.parse((await page.locator('#token-payload').textContent()) ?? '{}');
+    expect(payload.context.user).toMatchObject({ name: 'Grace Hopper', moderator: false });
+
+    const again = await page.goto(invite.url);
+    expect(again?.status()).toBe(410);
+    expect(await page.locator('[data-invite-gone]').getAttribute('data-invite-gone')).toBe('used_up');
+    await checkPage(page, 'invite-gone-fr', problems);
+
+    const unknown = await page.goto(`${demo.url}/invite/AAAAAAAAAAAAAAAAAAAAAA`);
+    expect(unknown?.status()).toBe(404);
+    expect(await page.locator('[data-invite-gone]').getAttribute('data-invite-gone')).toBe('unknown');
+    await guest.close();
+  });
+});
