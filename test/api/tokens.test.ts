@@ -77,7 +77,7 @@ describe('issuing tokens', () => {
     const { token, joinUrl, exp, jti, room, tenant, target } = answer.body as Record<string, string & number>;
     expect({ room, tenant, target }).toEqual({ room: 'weekly%20sync', tenant: 'acme', target: 'meet' });
     expect(joinUrl).toBe(`https://meet.example.com/acme/weekly%20sync#jwt=%22${token}%22`);
-    const claims = await verifyMeetToken(token);
+    const claims = await verifyMeetToken(String(token));
     expect(claims).toMatchObject({ iss: 'jitsi-sso', aud: 'jitsi', sub: 'acme', room: 'weekly%20sync', jti, exp });
     expect(claims.context.user).toEqual({ id: 'u-42', name: 'Alice Example', email: 'alice@example.com', moderator: true, lobby_bypass: true });
     expect(claims.context.features).toEqual({ recording: true, livestreaming: false });
