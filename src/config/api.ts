@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrlField } from './fields.js';
 import { roomPattern, tenantOrRoot } from './policy.js';
 
 /**
@@ -49,14 +50,7 @@ export const apiClientSchema = z
   });
 export type ApiClientConfig = z.infer<typeof apiClientSchema>;
 
-const httpsUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http(s) URL');
+const httpsUrl = httpUrlField('must be an absolute http(s) URL');
 
 export const oauth2Schema = z.strictObject({
   /** The `iss` of accepted access tokens, exactly. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JITSI_FEATURES } from '../tokens/features.js';
+import { baseUrlField } from './fields.js';
 import { providersSchema } from './providers.js';
 import { policySchema } from './policy.js';
 import { apiSchema } from './api.js';
@@ -12,17 +13,7 @@ export type ProsodyAlgorithm = (typeof PROSODY_ALGORITHMS)[number];
 const seconds = (what: string) =>
   z.number({ error: `must be a whole number of seconds (${what})` }).int().positive();
 
-const httpUrl = z
-  .string()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash;
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http(s) URL without query or fragment, e.g. https://meet.example.com')
-  .transform((value) => value.replace(/\/+$/, ''));
+const httpUrl = baseUrlField('must be an absolute http(s) URL without query or fragment, e.g. https://meet.example.com');
 
 /** Name used in URLs, metrics labels and env overrides: lowercase letters, digits, dashes. */
 export const namePattern = /^[a-z][a-z0-9-]{0,62}$/;

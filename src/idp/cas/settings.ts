@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { baseUrlField, httpUrlField } from '../../config/fields.js';
 
 /**
  * Settings of one CAS provider (`providers.<name>` with `kind: cas`). Strict: an unknown key is a
@@ -11,26 +12,9 @@ export type CasVersion = (typeof CAS_VERSIONS)[number];
 /** Query parameters the gateway itself sets on `<cas>/login`; `loginParams` may not override them. */
 const RESERVED_LOGIN_PARAMS = new Set(['service', 'renew', 'gateway', 'ticket', 'method']);
 
-const casBaseUrl = z
-  .string()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !url.username && !url.password;
-    } catch {
-      return false;
-    }
-  }, 'must be the absolute http(s) URL of the CAS server without query or fragment, e.g. https://cas.example.org/cas')
-  .transform((value) => value.replace(/\/+$/, ''));
+const casBaseUrl = baseUrlField('must be the absolute http(s) URL of the CAS server without query or fragment, e.g. https://cas.example.org/cas');
 
-const returnUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http(s) URL');
+const returnUrl = httpUrlField('must be an absolute http(s) URL');
 
 /**
  * YAML reads `version: 3.0` as the number 3 and `version: 2.0` as 2: accept those (and "3", "2", "1")

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrlField } from '../../config/fields.js';
 import { claimMappingSchema } from '../../identity/mapping.js';
 
 /**
@@ -16,15 +17,7 @@ export function isLoopback(url: string): boolean {
   }
 }
 
-const absoluteUrl = (what: string) =>
-  z.string().refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'https:' || url.protocol === 'http:') && !url.hash && !url.username && !url.password;
-    } catch {
-      return false;
-    }
-  }, `must be the absolute http(s) URL of the ${what}`);
+const absoluteUrl = (what: string) => httpUrlField(`must be the absolute http(s) URL of the ${what}`, { fragment: false, credentials: false });
 
 const baseUrl = (what: string) =>
   absoluteUrl(what)
