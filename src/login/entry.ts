@@ -68,7 +68,7 @@ export async function issueAndDeliver(flow: EntryFlow, session: LoadedSession): 
 
 export const resumeWithRefreshHandle: Step<EntryFlow> = async function resumeWithRefreshHandle(flow) {
   const request = need(flow.request, 'request');
-  if (!request.refreshToken) return;
+  if (!request.refreshToken || request.forceLogin) return;
   const target = need(flow.target, 'target');
   const session = await redeemRefreshHandle(flow.services, request.refreshToken, target.name);
   if (!session) return; // unknown or ended: carry on as if Jitsi had sent none
@@ -79,6 +79,7 @@ export const resumeWithRefreshHandle: Step<EntryFlow> = async function resumeWit
 
 export const resumeWithSession: Step<EntryFlow> = async function resumeWithSession(flow) {
   const request = need(flow.request, 'request');
+  if (request.forceLogin) return; // prompt=login: authenticate at the IdP again
   const session = await loadSession(flow.services, flow.http.cookies);
   if (!session) return;
   if (request.provider && request.provider !== session.session.provider) return; // asked for another provider: log in there
@@ -119,7 +120,7 @@ export const startTransaction: Step<EntryFlow> = async function startTransaction
   const provider = need(flow.provider, 'provider');
   const binding = browserBinding(services, flow.http.cookies);
   const transactionId = newTransactionId();
-  const start = await provider.startLogin({ transactionId, callbackUrl: callbackUrl(services.publicUrl, provider.name) });
+  const start = await provider.startLogin({ transactionId, callbackUrl: callbackUrl(services.publicUrl, provider.name), forceLogin: request.forceLogin });
   const transaction: LoginTransaction = {
     v: 1,
     provider: provider.name,

@@ -53,6 +53,11 @@ export interface LoginQuery {
   /** Name of a provider (`provider` parameter), or undefined to choose. */
   provider?: string | undefined;
   refreshToken?: string | undefined;
+  /**
+   * `prompt=login` in the tokenAuthUrl: authenticate again at the IdP (OIDC prompt=login, CAS
+   * renew) instead of reusing the gateway session or a refresh handle.
+   */
+  forceLogin: boolean;
   /** Hash parameters for the meeting URL: [`config.<key>`, JSON value]. */
   hashParams: Array<[string, string]>;
   mode: ReturnMode;
@@ -142,6 +147,10 @@ export function parseLoginQuery(query: URLSearchParams): LoginQuery {
   const provider = single(query, 'provider');
   if (provider !== undefined && !NAME.test(provider)) throw new GatewayError(404, 'unknown_provider', 'This login link names no known sign-in provider.');
 
+  const prompt = single(query, 'prompt');
+  if (prompt !== undefined && prompt !== 'login') throw bad('The parameter "prompt" can only be "login".', { parameter: 'prompt' });
+  const forceLogin = prompt === 'login';
+
   const refresh = state.refreshToken;
   const refreshToken = typeof refresh === 'string' && REFRESH_HANDLE.test(refresh) ? refresh : undefined;
 
@@ -151,5 +160,5 @@ export function parseLoginQuery(query: URLSearchParams): LoginQuery {
   else if (state.electron === true) mode = 'electron';
   else if (flag(single(query, 'inline')) || single(query, 'nonce') !== undefined) mode = 'inline';
 
-  return { room, tenant: tenant || undefined, target, provider, refreshToken, hashParams: configOverrides(state), mode };
+  return { room, tenant: tenant || undefined, target, provider, refreshToken, forceLogin, hashParams: configOverrides(state), mode };
 }

@@ -35,7 +35,8 @@ describe('reading Jitsi tokenAuthUrl requests', () => {
     ['{room} cut short by an &', new URLSearchParams({ room: 'a', state: JSON.stringify({ room: 'a&b' }) }), { room: 'a&b' }],
     ['only roomSafe', new URLSearchParams({ state: JSON.stringify({ roomSafe: 'team%20sync' }) }), { room: 'team%20sync' }],
     ['target and provider', jitsi({ room: 'x' }, { target: 'meet2', provider: 'corp' }), { target: 'meet2', provider: 'corp' }],
-    ['a refresh handle', jitsi({ room: 'x', refreshToken: 'a'.repeat(43) }), { refreshToken: 'a'.repeat(43) }],
+    ['a refresh handle', jitsi({ room: 'x', refreshToken: 'a'.repeat(43) }), { refreshToken: 'a'.repeat(43), forceLogin: false }],
+    ['prompt=login forces a new authentication', jitsi({ room: 'x' }, { prompt: 'login' }), { forceLogin: true }],
     ['a refresh token that is not ours (ignored)', jitsi({ room: 'x', refreshToken: 'eyJhbGciOi.x.y' }), { refreshToken: undefined }],
   ])('%s', (_name, query, expected) => {
     expect(parseLoginQuery(query)).toMatchObject(expected);
@@ -43,6 +44,7 @@ describe('reading Jitsi tokenAuthUrl requests', () => {
 
   it.each<[string, URLSearchParams, number, string]>([
     ['oversized state', jitsi({ room: 'x', pad: 'p'.repeat(4100) }), 400, 'invalid_request'],
+    ['prompt other than login', jitsi({ room: 'x' }, { prompt: 'none' }), 400, 'invalid_request'],
     ['state that is not JSON', new URLSearchParams({ room: 'x', state: '{x' }), 400, 'invalid_request'],
     ['state that is null', new URLSearchParams({ room: 'x', state: 'null' }), 400, 'invalid_request'],
     ['a number as tenant', jitsi({ room: 'x', tenant: 7 }), 400, 'invalid_request'],
