@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, hash as oneShotHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /**
  * API client secrets are configured as hashes, never as the secret:
@@ -32,7 +32,11 @@ export function parseSecretHash(text: string): SecretHash {
   throw new Error('secret hash must be sha256:<hex> or scrypt:<N>:<r>:<p>:<salt>:<hash> (N a power of two ≥ 1024)');
 }
 
-export const sha256 = (secret: string): Buffer => createHash('sha256').update(secret, 'utf8').digest();
+/** SHA-256 of a string (crypto.hash where the runtime has it: about twice as fast as createHash). */
+export const sha256: (secret: string) => Buffer =
+  typeof oneShotHash === 'function'
+    ? (secret) => oneShotHash('sha256', secret, 'buffer')
+    : (secret) => createHash('sha256').update(secret, 'utf8').digest();
 
 function scrypt(secret: string, salt: Buffer, length: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -23,13 +23,14 @@ export function createApp(services: Services, features: readonly RouteFactory[])
   app.use(securityHeaders());
   app.use(handleErrors(services));
 
+  // ONE router: the features' routes are copied into it (router.use flattens a nested router's
+  // layers), so a request is matched once and composes only the matched route's middleware.
+  // 405/501 answers come from the single allowedMethods below (a per-feature allowedMethods
+  // would only repeat it: they all read the same ctx.matched).
   const mounted = new Router(services.basePath ? { prefix: services.basePath } : {});
   const operations = operationsRoutes(services);
   mounted.use(operations.routes());
-  for (const feature of features) {
-    const router = feature(services);
-    mounted.use(router.routes(), router.allowedMethods());
-  }
+  for (const feature of features) mounted.use(feature(services).routes());
   app.use(mounted.routes());
   app.use(mounted.allowedMethods());
   if (services.basePath) {

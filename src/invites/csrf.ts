@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBase64url } from '../security/random.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -23,7 +24,7 @@ export class InviteFormTokens {
 
   async issue(inviteId: string): Promise<string> {
     const issued = this.now();
-    const nonce = randomBytes(16).toString('base64url');
+    const nonce = randomBase64url(16);
     return `${issued}.${nonce}.${await this.mac(inviteId, issued, nonce)}`;
   }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from '../security/random.js';
 import { z } from 'zod';
 import type { ApiConfig } from '../config/api.js';
 import type { Audit } from '../observability/audit.js';
@@ -98,7 +98,7 @@ export class Invites {
   async create(input: NewInvite, createdBy: string): Promise<InviteView> {
     const now = this.now();
     const record: InviteRecord = {
-      id: randomBytes(16).toString('base64url'),
+      id: randomBase64url(16),
       target: input.location.target,
       ...(input.location.tenant !== undefined ? { tenant: input.location.tenant } : {}),
       room: input.location.room,

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBase64url } from '../security/random.js';
 import type { Services } from '../services.js';
 
 /**
@@ -43,7 +44,7 @@ export function parseCookies(header: string | undefined): Map<string, string> {
 }
 
 /** A new random cookie value (256 bits). */
-export const randomValue = () => randomBytes(32).toString('base64url');
+export const randomValue = () => randomBase64url(32);
 
 /** The value of `name` when it looks like one the gateway set, else undefined. */
 export function gatewayCookie(cookies: ReadonlyMap<string, string>, name: string): string | undefined {

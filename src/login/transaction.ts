@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from '../security/random.js';
 import { GatewayError } from '../http/errors.js';
 import type { Services } from '../services.js';
 import type { Store } from '../store/store.js';
@@ -28,7 +28,7 @@ export interface LoginTransaction {
 
 export const TRANSACTION_ID = /^[A-Za-z0-9_-]{22}$/;
 
-export const newTransactionId = () => randomBytes(16).toString('base64url');
+export const newTransactionId = () => randomBase64url(16);
 
 export const bindingCookieName = (services: Pick<Services, 'config'>) => `${services.config.session.cookieName}_login`;
 

@@ -15,6 +15,9 @@ export interface TokenIssuedEvent {
  * exp; never the token or a secret) and the tokens-issued counter.
  */
 export class Audit {
+  /** Counter children bound per target, role and provider (bounded: config names and roles). */
+  private readonly issued = new Map<string, { inc(): void }>();
+
   constructor(
     private readonly logger: Logger,
     private readonly metrics: Metrics,
@@ -23,7 +26,13 @@ export class Audit {
   tokenIssued(event: TokenIssuedEvent): void {
     const { claims } = event;
     const role = claims.context.user.moderator === true ? 'moderator' : 'participant';
-    this.metrics.tokensIssued.inc({ target: event.target, role, provider: event.provider });
+    const key = `${event.target}\u0000${role}\u0000${event.provider}`;
+    let counter = this.issued.get(key);
+    if (!counter) {
+      counter = this.metrics.tokensIssued.labels({ target: event.target, role, provider: event.provider });
+      if (this.issued.size < 10_000) this.issued.set(key, counter);
+    }
+    counter.inc();
     this.logger.info(
       {
         audit: 'token_issued',

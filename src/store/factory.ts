@@ -19,7 +19,15 @@ export function createStore(config: StoreConfig, logger: Logger, metrics: Metric
     store = new MemoryStore({ prefix: config.prefix });
   }
   const backend = store.kind;
+  // Histogram children bound once per operation and outcome (label lookup is most of an observe).
+  const bound = new Map<string, { observe(value: number): void }>();
   return instrumentStore(store, (operation, seconds, ok) => {
-    metrics.storeDuration.observe({ operation, backend, outcome: ok ? 'ok' : 'error' }, seconds);
+    const key = ok ? operation : `${operation}!`;
+    let child = bound.get(key);
+    if (!child) {
+      child = metrics.storeDuration.labels({ operation, backend, outcome: ok ? 'ok' : 'error' });
+      bound.set(key, child);
+    }
+    child.observe(seconds);
   });
 }

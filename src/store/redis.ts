@@ -94,6 +94,8 @@ export function createRedisStore(options: RedisStoreOptions, log?: RedisStoreLog
     commandTimeout: options.commandTimeoutMs,
     connectTimeout: Math.max(options.commandTimeoutMs, 2000),
     autoResubscribe: false,
+    // Commands issued in the same event-loop tick (many requests at once) go out in one write.
+    enableAutoPipelining: true,
     // A primary that was demoted answers writes with READONLY: drop the connection so the
     // client reconnects to whatever is primary now (Sentinel asks the Sentinels again).
     reconnectOnError: (error) => /^READONLY\b/.test(error.message),
@@ -143,6 +145,7 @@ export function createRedisStore(options: RedisStoreOptions, log?: RedisStoreLog
     if (common.tls !== undefined) redisOptions.tls = common.tls;
     const clusterOptions: ClusterOptions = {
       keyPrefix: options.prefix,
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       enableReadyCheck: true,
       // Reads go to primaries only (the default, stated here on purpose).

@@ -80,22 +80,28 @@ export function securityHeaders(): Middleware {
     try {
       await next();
     } finally {
-      const policy = ctx.state[STATE_KEY] as PagePolicy | undefined;
-      if (!ctx.response.get('Content-Security-Policy')) {
-        ctx.set('Content-Security-Policy', policy ? contentSecurityPolicy(policy) : DEFAULT_POLICY);
+      // Straight on the Node response (what ctx.set does, minus Koa's delegation per header).
+      const res = ctx.res;
+      if (!res.headersSent) {
+        const policy = ctx.state[STATE_KEY] as PagePolicy | undefined;
+        if (!res.hasHeader('Content-Security-Policy')) {
+          res.setHeader('Content-Security-Policy', policy ? contentSecurityPolicy(policy) : DEFAULT_POLICY);
+        }
+        const framedBySelf = policy?.frameAncestors?.includes("'self'") ?? false;
+        if (!res.hasHeader('X-Frame-Options')) res.setHeader('X-Frame-Options', framedBySelf ? 'SAMEORIGIN' : 'DENY');
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        res.setHeader('Referrer-Policy', 'no-referrer');
+        res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+        res.setHeader('Permissions-Policy', PERMISSIONS_POLICY);
+        if (ctx.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+        if (!res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', 'no-store');
+        if (res.hasHeader('Set-Cookie')) hardenCookies(ctx);
       }
-      const framedBySelf = policy?.frameAncestors?.includes("'self'") ?? false;
-      if (!ctx.response.get('X-Frame-Options')) ctx.set('X-Frame-Options', framedBySelf ? 'SAMEORIGIN' : 'DENY');
-      ctx.set('X-Content-Type-Options', 'nosniff');
-      ctx.set('Referrer-Policy', 'no-referrer');
-      ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
-      ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()');
-      if (ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000');
-      if (!ctx.response.get('Cache-Control')) ctx.set('Cache-Control', 'no-store');
-      hardenCookies(ctx);
     }
   };
 }
+
+const PERMISSIONS_POLICY = 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()';
 
 function hardenCookies(ctx: Context): void {
   const raw = ctx.response.get('Set-Cookie') as unknown;

@@ -6,6 +6,24 @@ import type { Logger } from '../../observability/logger.js';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
+ * ctx.state of every request: the request id and a child logger created on first use (most
+ * requests never log). A class, so every request's state has the same shape.
+ */
+class RequestState {
+  [key: string]: unknown;
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly root: Logger,
+    readonly requestId: string,
+  ) {}
+
+  get log(): Logger {
+    return (this.child ??= this.root.child({ requestId: this.requestId }));
+  }
+}
+
+/**
  * Outermost middleware: request id (taken from X-Request-Id when sane), a child logger on
  * ctx.state.log, one access log line, and the HTTP metrics labelled by route template.
  */
@@ -15,14 +33,10 @@ export function observe(services: Pick<Services, 'logger' | 'metrics'>): Middlew
     const start = process.hrtime.bigint();
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.state.requestId = requestId;
-    // The child logger is created on first use: most requests never log.
-    let log: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', {
-      configurable: true,
-      enumerable: true,
-      get: () => (log ??= services.logger.child({ requestId })),
-    });
+    const state = new RequestState(services.logger, requestId);
+    const earlier = ctx.state as Record<string, unknown>;
+    for (const key in earlier) if (key !== 'log' && key !== 'requestId') state[key] = earlier[key];
+    ctx.state = state;
     ctx.set('X-Request-Id', requestId);
     try {
       await next();
@@ -41,8 +55,8 @@ export function observe(services: Pick<Services, 'logger' | 'metrics'>): Middlew
       }
       counters.requests.inc();
       counters.duration.observe(seconds);
-      if (!route.endsWith('/healthz') && !route.endsWith('/readyz') && !route.endsWith('/metrics')) {
-        ctx.state.log.debug({ method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+      if (services.logger.isLevelEnabled('debug') && !route.endsWith('/healthz') && !route.endsWith('/readyz') && !route.endsWith('/metrics')) {
+        state.log.debug({ method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 }, 'request');
       }
     }
   };

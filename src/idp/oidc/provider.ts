@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBase64url } from '../../security/random.js';
 import { createRemoteJWKSet, importPKCS8, type JWTVerifyGetKey } from 'jose';
 import * as client from 'openid-client';
 import { GatewayError } from '../../http/errors.js';
@@ -68,10 +69,9 @@ export class OidcProvider implements IdentityProvider {
 
   async startLogin(request: LoginRequest): Promise<LoginStart> {
     await this.client();
-    // PKCE verifier (RFC 7636: 43 characters of base64url) and nonce: 256 random bits each, one draw.
-    const random = randomBytes(64);
-    const verifier = random.subarray(0, 32).toString('base64url');
-    const nonce = random.subarray(32).toString('base64url');
+    // PKCE verifier (RFC 7636: 43 characters of base64url) and nonce: 256 random bits each.
+    const verifier = randomBase64url(32);
+    const nonce = randomBase64url(32);
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const prefix = this.authorizationPrefix(request.callbackUrl, request.forceLogin === true);
     const redirectUrl = `${prefix}&state=${encodeURIComponent(request.transactionId)}&nonce=${nonce}&code_challenge=${challenge}`;
