@@ -1,7 +1,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, createServer as createNetServer, type Socket } from 'node:net';
+import { connect, createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import { parseConfig } from '../../src/config/load.js';
@@ -9,7 +9,7 @@ import { createGateway } from '../../src/gateway.js';
 import { listen, type RunningServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { SECRET } from '../lib/fixtures.js';
-import { serve } from '../lib/http.js';
+import { LoadGenerator, serve } from '../lib/http.js';
 import { cpuMs, interleave, type Sample } from '../lib/measure.js';
 import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
 import { median } from '../lib/types.js';
@@ -30,7 +30,8 @@ import { median } from '../lib/types.js';
  *   Targets ≥ 0.75×, ≤ 0.40 ms CPU per login, peak RSS < 120 MB.
  *
  * Children: this same file forked with --login-bench-idp (the provider) or --login-bench-client
- * (load generation), so neither costs the gateway's CPU.
+ * (the scripted logins), and the shared load generator (bench/lib/loadgen.ts) for login start, so
+ * none of them costs the gateway's CPU.
  */
 
 const CLIENT_SECRET = 'bench-client-secret-0123456789abcdef';
@@ -127,15 +128,6 @@ async function runIdpChild(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Child: load generation.
 
-interface GetJob {
-  kind: 'get';
-  id: number;
-  port: number;
-  path: string;
-  expect: string;
-  connections: number;
-  durationMs: number;
-}
 interface LoginJob {
   kind: 'logins';
   id: number;
@@ -150,78 +142,7 @@ interface JobResult {
   ok: number;
   failures: number;
   elapsedMs: number;
-  p99Ms?: number;
   firstFailure?: string;
-}
-
-const HEADER_END = Buffer.from('\r\n\r\n');
-const sockets = new Map<number, Socket[]>();
-
-async function runGetJob(job: GetJob): Promise<JobResult> {
-  const request = Buffer.from(`GET ${job.path} HTTP/1.1\r\nHost: 127.0.0.1:${job.port}\r\nAccept: text/html\r\nUser-Agent: jsg-bench\r\n\r\n`, 'latin1');
-  let pool = sockets.get(job.port) ?? [];
-  if (pool.length !== job.connections) {
-    for (const socket of pool) socket.destroy();
-    pool = await Promise.all(
-      Array.from({ length: job.connections }, () => new Promise<Socket>((resolve, reject) => {
-        const socket = connect({ host: '127.0.0.1', port: job.port, noDelay: true }, () => resolve(socket));
-        socket.once('error', reject);
-      })),
-    );
-    sockets.set(job.port, pool);
-  }
-  const result: JobResult = { id: job.id, ok: 0, failures: 0, elapsedMs: 0 };
-  const latencies: number[] = [];
-  const start = performance.now();
-  const deadline = start + job.durationMs;
-  await Promise.all(
-    pool.map(
-      (socket) =>
-        new Promise<void>((resolve) => {
-          let pending: Buffer = Buffer.alloc(0);
-          let need = -1;
-          let status = '';
-          let sent = performance.now();
-          const done = () => {
-            socket.removeListener('data', onData);
-            resolve();
-          };
-          const onData = (chunk: Buffer) => {
-            pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-            for (;;) {
-              if (need < 0) {
-                const end = pending.indexOf(HEADER_END);
-                if (end < 0) return;
-                const head = pending.toString('latin1', 0, end);
-                const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
-                status = head.slice(9, 12);
-                need = end + HEADER_END.length + Number(length?.[1] ?? 0);
-              }
-              if (pending.length < need) return;
-              pending = pending.subarray(need);
-              need = -1;
-              const now = performance.now();
-              latencies.push(now - sent);
-              if (status === job.expect) result.ok += 1;
-              else {
-                result.failures += 1;
-                result.firstFailure ??= `status ${status}`;
-              }
-              if (now < deadline) {
-                sent = now;
-                socket.write(request);
-              } else return done();
-            }
-          };
-          socket.on('data', onData);
-          socket.write(request);
-        }),
-    ),
-  );
-  result.elapsedMs = performance.now() - start;
-  latencies.sort((a, b) => a - b);
-  result.p99Ms = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? 0;
-  return result;
 }
 
 /** One scripted person: an IdP session (cookies) kept across logins, no gateway session. */
@@ -340,9 +261,8 @@ async function runLoginJob(job: LoginJob): Promise<JobResult> {
 }
 
 function runClientChild(): void {
-  process.on('message', (job: GetJob | LoginJob) => {
-    const run = job.kind === 'get' ? runGetJob(job) : runLoginJob(job);
-    run.then(
+  process.on('message', (job: LoginJob) => {
+    runLoginJob(job).then(
       (result) => process.send?.(result),
       (error: unknown) => process.send?.({ id: job.id, ok: 0, failures: 1, elapsedMs: 0, firstFailure: String(error) } satisfies JobResult),
     );
@@ -368,7 +288,7 @@ class Driver {
     });
   }
 
-  async run(job: Omit<GetJob, 'id'> | Omit<LoginJob, 'id'>): Promise<JobResult & { cpuMs: number }> {
+  async run(job: Omit<LoginJob, 'id'>): Promise<JobResult & { cpuMs: number }> {
     const id = this.nextId++;
     const cpuStart = cpuMs();
     const result = await new Promise<JobResult>((resolve, reject) => {
@@ -498,17 +418,14 @@ async function loginStart(options: BenchOptions): Promise<BenchResult> {
   const baseline = await serve(hello);
   const p99s: number[] = [];
   const memory = rssWatch();
+  const load = new LoadGenerator();
   try {
-    const port = (url: string) => Number(new URL(url).port);
     const subject = async (ms: number): Promise<Sample> => {
-      const result = await setup.driver.run({ kind: 'get', port: port(setup.gatewayUrl), path: LOGIN_PATH, expect: '303', connections, durationMs: ms });
-      p99s.push(result.p99Ms ?? 0);
-      return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: result.cpuMs };
+      const { p99Ms, ...sample } = await load.measure(`${setup.gatewayUrl}${LOGIN_PATH}`, connections, ms, { headers: { Accept: 'text/html' }, expectStatus: 303, latency: true });
+      p99s.push(p99Ms ?? 0);
+      return sample;
     };
-    const bare = async (ms: number): Promise<Sample> => {
-      const result = await setup.driver.run({ kind: 'get', port: port(baseline.url), path: '/', expect: '200', connections, durationMs: ms });
-      return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: result.cpuMs };
-    };
+    const bare = (ms: number): Promise<Sample> => load.measure(`${baseline.url}/`, connections, ms);
     await subject(400);
     await bare(300);
     p99s.length = 0;
@@ -519,6 +436,7 @@ async function loginStart(options: BenchOptions): Promise<BenchResult> {
       note: `Redis store, ${connections} keep-alive connections; client-measured p99 ${median(p99s).toFixed(2)} ms (median over slices; target < 5 ms); peak RSS ${rss.peakMb.toFixed(0)} MB`,
     };
   } finally {
+    load.close();
     memory.stop();
     await baseline.close();
     await setup.close();

@@ -7,7 +7,7 @@ import type { LoadJob, LoadResult } from './loadgen.js';
 import { cpuMs, type Sample } from './measure.js';
 
 /** Method, headers, body and expected status of the requests of a job (default: GET, 200). */
-export type RequestShape = Pick<LoadJob, 'method' | 'headers' | 'body' | 'expectStatus'>;
+export type RequestShape = Pick<LoadJob, 'method' | 'headers' | 'body' | 'expectStatus' | 'latency'>;
 
 /** The load generator child process; one per case, reused for every round. */
 export class LoadGenerator {
@@ -28,7 +28,7 @@ export class LoadGenerator {
    * the expected one (200) throws. Returns the requests done, the wall time the child measured,
    * and the CPU time this process (the server) spent meanwhile.
    */
-  async measure(url: string, connections: number, durationMs: number, request: RequestShape = {}): Promise<Sample> {
+  async measure(url: string, connections: number, durationMs: number, request: RequestShape = {}): Promise<Sample & { p99Ms?: number }> {
     const parsed = new URL(url);
     const cpuStart = cpuMs();
     const job: LoadJob = {
@@ -50,9 +50,10 @@ export class LoadGenerator {
       this.child.send(job);
     });
     if (result.errors > 0 || result.otherStatus > 0 || result.ok === 0) {
-      throw new Error(`GET ${url}: ${result.ok} ok, ${result.otherStatus} other status (first ${result.firstStatus ?? '-'}), ${result.errors} errors`);
+      throw new Error(`${job.method ?? 'GET'} ${url}: ${result.ok} ok, ${result.otherStatus} other status (first ${result.firstStatus ?? '-'}), ${result.errors} errors`);
     }
-    return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: cpuMs() - cpuStart };
+    const sample = { ops: result.ok, wallMs: result.elapsedMs, cpuMs: cpuMs() - cpuStart };
+    return result.p99Ms === undefined ? sample : { ...sample, p99Ms: result.p99Ms };
   }
 
   close(): void {

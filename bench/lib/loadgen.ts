@@ -24,6 +24,8 @@ export interface LoadJob {
   body?: string;
   /** The status that counts as success (default 200). */
   expectStatus?: number;
+  /** Measure each request's latency and report the 99th percentile (p99Ms). */
+  latency?: boolean;
 }
 
 export interface LoadResult {
@@ -36,6 +38,8 @@ export interface LoadResult {
   errors: number;
   elapsedMs: number;
   firstStatus?: string;
+  /** 99th percentile of the request latencies, in ms (when the job asked for `latency`). */
+  p99Ms?: number;
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -110,16 +114,22 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
   const expected = String(job.expectStatus ?? 200);
   const connections = await pool(job.host, job.port, job.connections);
   const result: LoadResult = { id: job.id, ok: 0, otherStatus: 0, errors: 0, elapsedMs: 0 };
+  const latencies: number[] | undefined = job.latency ? [] : undefined;
   const start = performance.now();
   const deadline = start + job.durationMs;
   const drive = (connection: Connection) =>
     new Promise<void>((resolve) => {
+      let sent = performance.now();
       connection.onResponse = (status) => {
         result.firstStatus ??= status;
         if (status === expected) result.ok += 1;
         else result.otherStatus += 1;
-        if (performance.now() < deadline) connection.socket.write(request);
-        else resolve();
+        const now = performance.now();
+        latencies?.push(now - sent);
+        if (now < deadline) {
+          sent = now;
+          connection.socket.write(request);
+        } else resolve();
       };
       connection.onFailure = () => {
         result.errors += 1;
@@ -129,6 +139,10 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
     });
   await Promise.all(connections.map(drive));
   result.elapsedMs = performance.now() - start;
+  if (latencies) {
+    latencies.sort((a, b) => a - b);
+    result.p99Ms = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? 0;
+  }
   for (const connection of connections) {
     connection.onResponse = () => {};
     connection.onFailure = () => {};

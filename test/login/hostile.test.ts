@@ -155,6 +155,24 @@ describe('hostile answers at the callback', () => {
     }
   });
 
+  it.each([['foreign-key'], ['tampered-payload']] as const)(
+    'refuses an ID token forged in transit on a plain-http back channel (%s): the signature is checked against the IdP keys',
+    async (forgery) => {
+      proxy.setIdTokenForgery(forgery);
+      try {
+        const browser = new ScriptedBrowser();
+        const callback = await browser.loginToCallback(loginUrl(tampered, { room: 'forged', tenant: 'acme' }));
+        const { step, error } = await asJson(browser, callback);
+        expect(step.location ?? '').not.toMatch(/jwt=/);
+        expect(step.body).not.toMatch(/ey[\w-]+\.ey[\w-]+\./);
+        expect(step.status).toBe(502);
+        expect(error.error).toBe('idp_error');
+      } finally {
+        proxy.setIdTokenForgery(undefined);
+      }
+    },
+  );
+
   it('still logs in through the same proxy when nothing is changed (split-horizon back channel)', async () => {
     const { final } = await new ScriptedBrowser().login(loginUrl(tampered, { room: 'fine', tenant: 'acme' }));
     expect(final.location).toMatch(new RegExp(`^${TARGET_URL}/acme/fine#jwt=`));

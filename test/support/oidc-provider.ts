@@ -242,12 +242,19 @@ export interface TamperingProxy {
   url: string;
   /** Changes applied to the `id_token` claims of token responses; `undefined` values remove the claim. */
   setIdTokenChanges(changes: Record<string, unknown> | undefined): void;
+  /**
+   * Forges the ID token in transit without the IdP's key: `foreign-key` re-signs it with another
+   * RSA key under the IdP's kid; `tampered-payload` changes a claim and keeps the IdP's signature.
+   */
+  setIdTokenForgery(forgery: 'foreign-key' | 'tampered-payload' | undefined): void;
   stop(): Promise<void>;
 }
 
 /** An HTTP proxy to the provider that can re-sign the ID token in token responses (see above). */
 export async function startTamperingProxy(idp: TestOidcProvider): Promise<TamperingProxy> {
   let changes: Record<string, unknown> | undefined;
+  let forgery: 'foreign-key' | 'tampered-payload' | undefined;
+  const foreignKey = (await generateKeyPair('RS256')).privateKey;
   const upstream = new URL(idp.issuer);
   const server = createServer((req, res) => {
     const forward = httpRequest(
@@ -259,7 +266,20 @@ export async function startTamperingProxy(idp: TestOidcProvider): Promise<Tamper
           void (async () => {
             let body = Buffer.concat(chunks);
             const path = (req.url ?? '').split('?')[0];
-            if (changes && path === '/token' && answer.statusCode === 200) {
+            if (forgery && path === '/token' && answer.statusCode === 200) {
+              const json = JSON.parse(body.toString('utf8')) as { id_token?: string };
+              if (json.id_token) {
+                const header = decodeProtectedHeader(json.id_token);
+                const claims = { ...decodeJwt(json.id_token), name: 'Mallory' };
+                if (forgery === 'foreign-key') {
+                  json.id_token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: header.kid, typ: header.typ ?? 'JWT' }).sign(foreignKey);
+                } else {
+                  const [head, , signature] = json.id_token.split('.');
+                  json.id_token = `${head}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+                }
+                body = Buffer.from(JSON.stringify(json));
+              }
+            } else if (changes && path === '/token' && answer.statusCode === 200) {
               const json = JSON.parse(body.toString('utf8')) as { id_token?: string };
               if (json.id_token) {
                 const claims: Record<string, unknown> = { ...decodeJwt(json.id_token) };
@@ -293,6 +313,9 @@ export async function startTamperingProxy(idp: TestOidcProvider): Promise<Tamper
     url: `http://127.0.0.1:${port}`,
     setIdTokenChanges(next) {
       changes = next;
+    },
+    setIdTokenForgery(next) {
+      forgery = next;
     },
     async stop() {
       server.closeAllConnections();

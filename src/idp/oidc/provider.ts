@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { randomBase64url } from '../../security/random.js';
-import { createRemoteJWKSet, importPKCS8, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch as joseCustomFetch, importPKCS8, type JWTVerifyGetKey } from 'jose';
 import * as client from 'openid-client';
 import { GatewayError } from '../../http/errors.js';
 import { IdentityMappingError, mapIdentity, missingFields } from '../../identity/mapping.js';
@@ -8,6 +8,7 @@ import type { BackchannelLogout, IdentityProvider, LoginFinish, LoginRequest, Lo
 import { DiscoveryCache, type DiscoveryLog, type LoadedMetadata } from './discovery.js';
 import { idpFailure } from './errors.js';
 import { backchannelFetch } from './http.js';
+import { verifyIdTokenSignature } from './id-token-signature.js';
 import { logoutTokenFromBody, verifyLogoutToken } from './logout-token.js';
 import type { OidcProviderSettings } from './settings.js';
 
@@ -15,9 +16,11 @@ import type { OidcProviderSettings } from './settings.js';
  * OpenID Connect provider kind: authorization code flow with PKCE (S256), `state` (the login
  * transaction id) and `nonce`, on openid-client v6.
  *
- * - ID tokens: openid-client checks iss, aud, azp, exp, iat and nonce; the signature is also
- *   verified against the IdP's JWKS (`enableNonRepudiationChecks`), so an in-cluster plain-http
- *   back channel cannot be used to slip in a forged token. `at_hash` is optional in the code flow
+ * - ID tokens: openid-client checks iss, aud, azp, exp, iat, nonce and the alg; the signature is
+ *   also verified against the IdP's JWKS (id-token-signature.ts, node:crypto with cached
+ *   KeyObjects, in place of openid-client's WebCrypto `enableNonRepudiationChecks` for the code
+ *   exchange), so an in-cluster plain-http back channel cannot be used to slip in a forged token.
+ *   Every other request (userinfo) keeps openid-client's own non-repudiation checks. `at_hash` is optional in the code flow
  *   (OIDC Core 3.1.3.6) and openid-client v6 does not require or check it, so IdPs that omit it
  *   (authentik, pocket-id) work unchanged.
  * - Session indexes for back-channel logout: `sid:<sid>` (when the IdP sends one) and `sub:<sub>`.
@@ -38,7 +41,10 @@ export class OidcProvider implements IdentityProvider {
   readonly kind = 'oidc' as const;
   readonly displayName: string;
   private readonly discovery: DiscoveryCache;
+  /** For the code exchange: the ID token signature is checked by verifyIdTokenSignature. */
   private configuration: client.Configuration | undefined;
+  /** For everything else (userinfo, end session): openid-client's non-repudiation checks on. */
+  private strictConfiguration: client.Configuration | undefined;
   private jwks: { uri: string; keys: JWTVerifyGetKey } | undefined;
   private readonly scope: string;
   /** Authorization URL prefixes by callback URL (see authorizationPrefix); cleared on a metadata reload. */
@@ -113,6 +119,9 @@ export class OidcProvider implements IdentityProvider {
       });
     }
     const config = await this.client();
+    const strict = this.strictConfiguration ?? config;
+    const keys = this.jwks?.keys;
+    if (!keys) throw new GatewayError(502, 'idp_unavailable', `${this.displayName} keys are not known yet.`, { detail: { provider: this.name } });
     const currentUrl = new URL(finish.callbackUrl);
     currentUrl.search = finish.params.toString();
     let tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
@@ -123,6 +132,7 @@ export class OidcProvider implements IdentityProvider {
         expectedState: finish.transactionId,
         idTokenExpected: true,
       });
+      if (tokens.id_token) await verifyIdTokenSignature(tokens.id_token, keys, this.algorithms());
     } catch (error) {
       throw idpFailure(error, this.name, this.displayName, 'authorization code exchange');
     }
@@ -136,7 +146,7 @@ export class OidcProvider implements IdentityProvider {
       (this.settings.userinfo === 'auto' && missingFields(claims, this.settings.claims).some((field) => field !== 'avatar'));
     if (wantUserinfo && config.serverMetadata().userinfo_endpoint) {
       try {
-        const userinfo = await client.fetchUserInfo(config, tokens.access_token, idClaims.sub);
+        const userinfo = await client.fetchUserInfo(strict, tokens.access_token, idClaims.sub);
         claims = { ...userinfo, ...claims };
       } catch (error) {
         throw idpFailure(error, this.name, this.displayName, 'userinfo');
@@ -183,11 +193,16 @@ export class OidcProvider implements IdentityProvider {
       issuer: this.settings.issuer,
       clientId: this.settings.clientId,
       keys,
-      algorithms: this.settings.idTokenAlg ? [this.settings.idTokenAlg] : SIGNING_ALGORITHMS,
+      algorithms: this.algorithms(),
       clockToleranceSeconds: this.settings.clockToleranceSeconds,
     });
     // §2.7: with sid, only that IdP session ends; with sub alone, every session of the person.
     return { sessionIndexes: subject.sid ? [`sid:${subject.sid}`] : [`sub:${subject.sub}`] };
+  }
+
+  /** The JWS algorithms accepted for ID and logout tokens. */
+  private algorithms(): string[] {
+    return this.settings.idTokenAlg ? [this.settings.idTokenAlg] : SIGNING_ALGORITHMS;
   }
 
   async ready(): Promise<{ ok: boolean; detail?: string }> {
@@ -210,20 +225,31 @@ export class OidcProvider implements IdentityProvider {
     if (this.settings.clientSecret && this.settings.clientAuth !== 'private_key_jwt') metadata.client_secret = this.settings.clientSecret;
     if (this.settings.idTokenAlg) metadata.id_token_signed_response_alg = this.settings.idTokenAlg;
     metadata[client.clockTolerance] = this.settings.clockToleranceSeconds;
-    const config = new client.Configuration(loaded.metadata, this.settings.clientId, metadata, this.clientAuth);
-    config.timeout = this.settings.timeoutMs / 1000;
-    config[client.customFetch] = this.deps.fetch ? (this.deps.fetch as client.CustomFetch) : backchannelFetch;
-    if (loaded.insecure) client.allowInsecureRequests(config);
-    client.enableNonRepudiationChecks(config);
-    const previous = this.configuration ? client.getJwksCache(this.configuration) : undefined;
+    const build = () => {
+      const built = new client.Configuration(loaded.metadata, this.settings.clientId, metadata, this.clientAuth);
+      built.timeout = this.settings.timeoutMs / 1000;
+      built[client.customFetch] = this.deps.fetch ? (this.deps.fetch as client.CustomFetch) : backchannelFetch;
+      if (loaded.insecure) client.allowInsecureRequests(built);
+      return built;
+    };
+    const config = build();
+    const strict = build();
+    client.enableNonRepudiationChecks(strict);
+    const previous = this.strictConfiguration ? client.getJwksCache(this.strictConfiguration) : undefined;
     const jwksUri = loaded.metadata.jwks_uri as string;
-    if (previous && this.jwks?.uri === jwksUri) client.setJwksCache(config, previous);
+    if (previous && this.jwks?.uri === jwksUri) client.setJwksCache(strict, previous);
     this.configuration = config;
+    this.strictConfiguration = strict;
     this.prefixes.clear();
     if (this.jwks?.uri !== jwksUri) {
       this.jwks = {
         uri: jwksUri,
-        keys: createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: this.settings.timeoutMs, cooldownDuration: 30_000, cacheMaxAge: 600_000 }),
+        keys: createRemoteJWKSet(new URL(jwksUri), {
+          timeoutDuration: this.settings.timeoutMs,
+          cooldownDuration: 30_000,
+          cacheMaxAge: 600_000,
+          ...(this.deps.fetch ? { [joseCustomFetch]: this.deps.fetch } : {}),
+        }),
       };
     }
   }
