@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TargetConfig, ProsodyAlgorithm } from '../config/schema.js';
 import type { Keyring } from '../keys/keyring.js';
 import { GatewayError } from '../http/errors.js';
-import { buildClaims, serializeClaims, type JitsiClaims, type TokenUser } from './claims.js';
+import { buildClaims, claimsSerializer, type JitsiClaims, type TokenUser } from './claims.js';
 import { filterFeatures } from './features.js';
 import { backendSafeRoomName, normalizeTenant, RoomNameError } from './room.js';
 import { hmacSigner, rsaSigner, type JwtSigner } from './signer.js';
@@ -49,6 +49,7 @@ export class JitsiTarget {
   readonly allowedFeatures: ReadonlySet<string>;
   readonly issuer: string;
   private readonly tenants: ReadonlySet<string>;
+  private readonly serialize: (claims: JitsiClaims) => string;
 
   constructor(
     readonly name: string,
@@ -66,6 +67,7 @@ export class JitsiTarget {
     this.allowedFeatures = new Set(config.features);
     this.tenants = new Set(config.tenants);
     this.issuer = config.issuer ?? config.appId;
+    this.serialize = claimsSerializer(this.issuer, config.audience);
   }
 
   /** Normalizes and checks a room and tenant from untrusted input. Throws GatewayError 400. */
@@ -131,6 +133,6 @@ export class JitsiTarget {
       nbfSkewSeconds: this.config.nbfSkewSeconds,
       jti: nextJti(),
     });
-    return { token: this.signer.signJson(serializeClaims(claims)), claims };
+    return { token: this.signer.signJson(this.serialize(claims)), claims };
   }
 }

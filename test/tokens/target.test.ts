@@ -84,6 +84,14 @@ describe('Jitsi token contract', () => {
     }
   });
 
+  it('issuers, audiences, tenants and groups that need JSON escaping are serialised exactly', () => {
+    const { meet } = hsTarget({ issuer: 'iss "quoted" \\ ü', audience: 'aud\u2028', group: 'g"1' });
+    for (const [room, tenant] of [['Team Sync', 'acme'], ["a(b)!~", undefined], ['Ärger', undefined]] as const) {
+      const { token, claims } = meet.issue({ location: meet.locate(room, tenant), user: person }, NOW);
+      expect(token.split('.')[1]).toBe(Buffer.from(JSON.stringify(claims)).toString('base64url'));
+    }
+  });
+
   it('group and custom issuer are carried', () => {
     const { meet } = hsTarget({ group: 'staff', issuer: 'sso-gw' });
     const { claims } = meet.issue({ location: meet.locate('r'), user: person }, NOW);
