@@ -1,11 +1,10 @@
 import { sign } from 'node:crypto';
 import Koa from 'koa';
 import { hashApiSecret } from '../../src/api/secrets.js';
-import { parseConfig } from '../../src/config/load.js';
 import { createGateway } from '../../src/gateway.js';
 import { listen } from '../../src/http/server.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { rsaPrivatePem, SECRET, KID } from '../lib/fixtures.js';
+import { benchConfig, rsaPrivatePem } from '../lib/fixtures.js';
 import { LoadGenerator, serve, type RequestShape } from '../lib/http.js';
 import { interleave, runFor, calibrate } from '../lib/measure.js';
 import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
@@ -33,25 +32,9 @@ const BODY = JSON.stringify({
 });
 
 async function tokenGateway(algorithm: 'HS256' | 'RS256') {
-  const loaded = parseConfig(
-    {
-      publicUrl: 'http://127.0.0.1:8080',
-      log: { level: 'info' },
-      targets: {
-        meet: {
-          url: 'https://meet.example.com',
-          xmppDomain: 'meet.jitsi',
-          appId: 'meet-gateway',
-          audience: 'jitsi',
-          algorithm,
-          tenants: ['sales'],
-          ...(algorithm === 'HS256' ? { secret: SECRET } : { keys: [{ kid: KID, status: 'active', privateKey: rsaPrivatePem() }] }),
-        },
-      },
-      api: { clients: { booking: { secretHash: await hashApiSecret(API_SECRET), mayIssueModerator: true, rateLimitPerMinute: 1_000_000 } } },
-    },
-    'bench',
-  );
+  const loaded = benchConfig(algorithm, {
+    api: { clients: { booking: { secretHash: await hashApiSecret(API_SECRET), mayIssueModerator: true, rateLimitPerMinute: 1_000_000 } } },
+  });
   // Production logging (info: one audit line per token), written nowhere.
   const gateway = await createGateway(loaded, { logger: createLogger('info', { write() {} }) });
   return listen(gateway, 0, '127.0.0.1');

@@ -14,8 +14,8 @@ export function rsaPrivatePem(): string {
   return rsaPem;
 }
 
-/** A production-like configuration: one target, memory store, info logging. */
-export function benchConfig(algorithm: 'HS256' | 'RS256'): LoadedConfig {
+/** A production-like configuration: one target, memory store, info logging (plus `extra` sections). */
+export function benchConfig(algorithm: 'HS256' | 'RS256', extra: Record<string, unknown> = {}): LoadedConfig {
   return parseConfig({
     publicUrl: 'http://127.0.0.1:8080',
     log: { level: 'info' },
@@ -30,6 +30,7 @@ export function benchConfig(algorithm: 'HS256' | 'RS256'): LoadedConfig {
         ...(algorithm === 'HS256' ? { secret: SECRET } : { keys: [{ kid: KID, status: 'active', privateKey: rsaPrivatePem() }] }),
       },
     },
+    ...extra,
   }, 'bench');
 }
 
