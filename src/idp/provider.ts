@@ -45,6 +45,11 @@ export interface LoginResult {
 export interface BackchannelLogout {
   /** Session indexes (see LoginResult.sessionIndexes) whose sessions must end. */
   sessionIndexes: string[];
+  /**
+   * A unique id of this logout request (OIDC: the logout token's jti) and how long it must be
+   * remembered: the flow refuses a second request with the same id (replay).
+   */
+  replay?: { id: string; ttlSeconds: number };
 }
 
 export interface IdentityProvider {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GatewayError } from '../http/errors.js';
 import type { IdentityProvider } from '../idp/provider.js';
 import type { JitsiTarget } from '../tokens/target.js';
@@ -91,7 +92,13 @@ export async function backchannelLogout(
   if (!provider?.backchannelLogout) {
     throw new GatewayError(404, 'unknown_provider', 'No back-channel logout for this provider.', { detail: { provider: flow.providerName.slice(0, 64) } });
   }
-  const { sessionIndexes } = await provider.backchannelLogout(body, contentType);
+  const { sessionIndexes, replay } = await provider.backchannelLogout(body, contentType);
+  if (replay) {
+    const key = `bcl-replay:${provider.name}:${createHash('sha256').update(replay.id).digest('base64url')}`;
+    if (!(await flow.services.store.putIfAbsent(key, '1', Math.max(1, replay.ttlSeconds)))) {
+      throw new GatewayError(400, 'invalid_request', 'This logout token was already used.', { detail: { provider: provider.name } });
+    }
+  }
   const revoked = await revokeIndexed(flow.services.store, provider.name, sessionIndexes.slice(0, 100));
   flow.services.logger.info({ requestId: flow.http.requestId, provider: provider.name, indexes: sessionIndexes.length, revoked }, 'back-channel logout');
   return revoked;

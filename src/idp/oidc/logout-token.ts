@@ -23,6 +23,10 @@ export interface LogoutTokenCheck {
 export interface LogoutSubject {
   sub?: string;
   sid?: string;
+  /** The token's jti (required by OIDC Back-Channel Logout §2.4), for replay detection. */
+  jti: string;
+  /** How long the jti must be remembered: until the token is too old to be accepted anyway. */
+  replayTtlSeconds: number;
 }
 
 const invalid = (reason: string, detail: Record<string, unknown> = {}) =>
@@ -67,7 +71,9 @@ export async function verifyLogoutToken(token: string, check: LogoutTokenCheck):
   const sid = typeof payload.sid === 'string' && payload.sid !== '' ? payload.sid : undefined;
   if (payload.sid !== undefined && sid === undefined) throw invalid('the sid claim is not a string');
   if (!sub && !sid) throw invalid('it names neither a subject (sub) nor a session (sid)');
-  const subject: LogoutSubject = {};
+  const jti = typeof payload.jti === 'string' && payload.jti !== '' && payload.jti.length <= 256 ? payload.jti : undefined;
+  if (!jti) throw invalid('it has no jti (token id)');
+  const subject: LogoutSubject = { jti, replayTtlSeconds: MAX_TOKEN_AGE_SECONDS + 2 * check.clockToleranceSeconds };
   if (sub) subject.sub = sub;
   if (sid) subject.sid = sid;
   return subject;

@@ -197,7 +197,10 @@ export class OidcProvider implements IdentityProvider {
       clockToleranceSeconds: this.settings.clockToleranceSeconds,
     });
     // §2.7: with sid, only that IdP session ends; with sub alone, every session of the person.
-    return { sessionIndexes: subject.sid ? [`sid:${subject.sid}`] : [`sub:${subject.sub}`] };
+    return {
+      sessionIndexes: subject.sid ? [`sid:${subject.sid}`] : [`sub:${subject.sub}`],
+      replay: { id: subject.jti, ttlSeconds: subject.replayTtlSeconds },
+    };
   }
 
   /** The JWS algorithms accepted for ID and logout tokens. */

@@ -205,6 +205,7 @@ describe('back-channel logout', () => {
     ['a nonce', async () => `logout_token=${await logoutToken({ sub: 'bob', nonce: 'n' })}`, /must not contain a nonce/],
     ['no events claim', async () => `logout_token=${await logoutToken({ sub: 'bob', events: undefined })}`, /events claim/],
     ['no sub and no sid', async () => `logout_token=${await logoutToken({})}`, /neither a subject/],
+    ['no jti', async () => `logout_token=${await logoutToken({ sub: 'bob', jti: undefined })}`, /no jti/],
     ['an old iat', async () => `logout_token=${await logoutToken({ sub: 'bob', iat: Math.floor(Date.now() / 1000) - 3600 })}`, /too old/],
   ])('refuses %s with 400 and ends no session', async (_name, body, message) => {
     const bob = await signedIn('bob');
@@ -214,6 +215,19 @@ describe('back-channel logout', () => {
     expect(error.error).toBe('invalid_request');
     expect(error.message).toMatch(message);
     expect(await stillSignedIn(bob)).toBe(true);
+  });
+
+  it('refuses a replayed logout token (same jti) with 400', async () => {
+    const carol = await signedIn('alice');
+    const token = await logoutToken({ sub: 'alice' });
+    const first = await post(`logout_token=${token}`);
+    expect(first.status).toBe(200);
+    expect(await stillSignedIn(carol)).toBe(false);
+    const again = await signedIn('alice');
+    const replayed = await post(`logout_token=${token}`);
+    expect(replayed.status).toBe(400);
+    expect(((await replayed.json()) as { message: string }).message).toMatch(/already used/);
+    expect(await stillSignedIn(again)).toBe(true);
   });
 
   it('refuses other media types (415) and unknown providers (404)', async () => {
