@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seriousViolations } from '../support/axe.js';
-import { launchChromium, newContext, screenshot, watchProblems } from '../support/chromium.js';
+import { checkPage } from '../support/axe.js';
+import { launchChromium, newContext, watchProblems } from '../support/chromium.js';
 import { startDemo, type RunningDemo } from './harness.js';
 
 /**
@@ -20,12 +20,6 @@ afterAll(async () => {
   await browser?.close();
   await demo?.close();
 });
-
-async function checkPage(page: Page, name: string, problems: string[]): Promise<void> {
-  expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
-  expect(problems, `problems on ${name}`).toEqual([]);
-  await screenshot(page, name);
-}
 
 describe('invite page', { timeout: 60_000 }, () => {
   it('a moderator invites, a guest joins by name, the used link is refused', async () => {

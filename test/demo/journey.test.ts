@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seriousViolations } from '../support/axe.js';
-import { launchChromium, newContext, screenshot, watchProblems } from '../support/chromium.js';
+import { checkPage } from '../support/axe.js';
+import { launchChromium, newContext, watchProblems } from '../support/chromium.js';
 import { startDemo, type RunningDemo } from './harness.js';
 
 /**
@@ -21,14 +21,6 @@ afterAll(async () => {
   await browser?.close();
   await demo?.close();
 });
-
-/** Asserts no serious accessibility violation and no CSP or script error, then screenshots. */
-async function checkPage(page: Page, name: string, problems: string[]): Promise<void> {
-  await page.waitForLoadState('load');
-  expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
-  expect(problems, `console on ${name}`).toEqual([]);
-  await screenshot(page, name);
-}
 
 async function signIn(page: Page, username: string, password = username): Promise<void> {
   await page.getByLabel('Username').fill(username);

@@ -1,5 +1,5 @@
 import Koa from 'koa';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { uiSchema } from '../../src/config/ui.js';
@@ -7,8 +7,8 @@ import { createGateway } from '../../src/gateway.js';
 import { securityHeaders } from '../../src/http/middleware/headers.js';
 import { listen, type RunningServer } from '../../src/http/server.js';
 import { createPages, ERROR_CODES } from '../../src/pages/pages.js';
-import { seriousViolations } from '../support/axe.js';
-import { launchChromium, newContext, screenshot, watchProblems } from '../support/chromium.js';
+import { checkPage } from '../support/axe.js';
+import { launchChromium, newContext, watchProblems } from '../support/chromium.js';
 import { hsSettings } from '../support/config.js';
 import { freePort, startDemo, type RunningDemo } from '../demo/harness.js';
 
@@ -70,16 +70,6 @@ afterAll(async () => {
   await browser?.close();
   await Promise.all([demo?.close(), gallery?.close()]);
 });
-
-/**
- * axe-core (unless the same page with the same structure was already checked), no CSP or script
- * problem, and a screenshot.
- */
-async function checkPage(page: Page, name: string, problems: string[], options: { axe?: boolean } = {}): Promise<void> {
-  if (options.axe !== false) expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
-  expect(problems, `problems on ${name}`).toEqual([]);
-  await screenshot(page, name);
-}
 
 /** Error pages share one template; axe runs on each variant of it (policy message, details, no actions). */
 const AXE_CODES = new Set(['login_expired', 'access_denied', 'not_found', 'internal_error', 'gone']);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { screenshot } from './chromium.js';
 
 /**
  * axe-core run inside the page. The pages' CSP allows no foreign script, so axe is injected
@@ -25,4 +27,16 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => JSON.stringify(n.target)) }));
   })()`)) as AxeViolation[];
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+}
+
+/**
+ * The check every browser test runs on a page it reaches: no serious accessibility violation
+ * (unless `axe: false`), no CSP or script problem collected by watchProblems, then a screenshot
+ * under test-artifacts/pages/.
+ */
+export async function checkPage(page: Page, name: string, problems: string[], options: { axe?: boolean } = {}): Promise<void> {
+  await page.waitForLoadState('load');
+  if (options.axe !== false) expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
+  expect(problems, `problems on ${name}`).toEqual([]);
+  await screenshot(page, name);
 }
