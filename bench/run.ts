@@ -5,9 +5,12 @@
  * Runs every case in bench/cases/ (file name order) and prints each as a ratio to its baseline
  * measured in the same run: each round alternates subject and baseline in short slices, the ratio
  * column is the median of the per-round ratios (≥ 5 rounds), the ops columns the median rates.
- * Rates are per CPU-second of this process by default (minting code; the HTTP server while the
- * load generator child process drives it), so time slices lost to other processes on a shared
- * machine do not count; --wall uses wall-clock seconds instead.
+ * Rates are per CPU-second of the code under test by default: of this process (minting code; the
+ * HTTP server while the load generator child process drives it), or of the server's own process
+ * where a case runs one (the login cases run the shipped CLI, bench/lib/server-process.ts), so
+ * time slices lost to other processes on a shared machine do not count; --wall uses wall-clock
+ * seconds instead. JSG_BENCH_NODE_FLAGS passes node flags to those server processes (to try V8
+ * settings such as --max-semi-space-size); JSG_BENCH_WARMUP_MS sets the login cases' warm-up.
  * Benchmarks are reported, not asserted: the exit code is 0 whatever the ratios, 1 only when a
  * case fails to run.
  */
@@ -111,7 +114,7 @@ async function main(): Promise<number> {
       const spread = row.samples?.ratios ? ` (per-round ratios: ${row.samples.ratios.map((value) => value.toFixed(2)).join(' ')})` : '';
       process.stdout.write(`${row.case}: ${row.description}${row.note ? `; ${row.note}` : ''}${spread}\n`);
     }
-    const per = options.clock === 'cpu' ? 'per CPU-second of the bench process (--wall for wall-clock)' : 'per wall-clock second';
+    const per = options.clock === 'cpu' ? 'per CPU-second of the code under test (--wall for wall-clock)' : 'per wall-clock second';
     process.stdout.write(`\n${rows.length} case(s) in ${seconds.toFixed(1)} s; rates ${per}; ratio = median of per-round ratios; reported, not asserted.\n`);
     for (const failure of failures) process.stderr.write(`\nERROR ${failure}\n`);
   }

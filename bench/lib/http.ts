@@ -26,11 +26,18 @@ export class LoadGenerator {
   /**
    * Requests `url` (GET unless `request` says otherwise) for about `durationMs`; any status but
    * the expected one (200) throws. Returns the requests done, the wall time the child measured,
-   * and the CPU time this process (the server) spent meanwhile.
+   * and the CPU time the server spent meanwhile: this process's, or what `serverCpu` reads (a
+   * server in a process of its own, bench/lib/server-process.ts).
    */
-  async measure(url: string, connections: number, durationMs: number, request: RequestShape = {}): Promise<Sample & { p99Ms?: number }> {
+  async measure(
+    url: string,
+    connections: number,
+    durationMs: number,
+    request: RequestShape = {},
+    serverCpu: () => number | Promise<number> = cpuMs,
+  ): Promise<Sample & { p99Ms?: number }> {
     const parsed = new URL(url);
-    const cpuStart = cpuMs();
+    const cpuStart = await serverCpu();
     const job: LoadJob = {
       id: this.nextId++,
       host: parsed.hostname,
@@ -52,7 +59,7 @@ export class LoadGenerator {
     if (result.errors > 0 || result.otherStatus > 0 || result.ok === 0) {
       throw new Error(`${job.method ?? 'GET'} ${url}: ${result.ok} ok, ${result.otherStatus} other status (first ${result.firstStatus ?? '-'}), ${result.errors} errors`);
     }
-    const sample = { ops: result.ok, wallMs: result.elapsedMs, cpuMs: cpuMs() - cpuStart };
+    const sample = { ops: result.ok, wallMs: result.elapsedMs, cpuMs: (await serverCpu()) - cpuStart };
     return result.p99Ms === undefined ? sample : { ...sample, p99Ms: result.p99Ms };
   }
 

@@ -14,8 +14,9 @@ export interface BenchOptions {
   /** Concurrent keep-alive connections of the HTTP load generator. */
   connections: number;
   /**
-   * 'cpu': rates per CPU-second of the bench process (the code under test: minting, or the HTTP
-   * server while the load generator child drives it); 'wall': per second of wall-clock time.
+   * 'cpu': rates per CPU-second of the code under test (this process: minting, or the HTTP
+   * server while the load generator child drives it; or a server's own process, see
+   * bench/lib/server-process.ts); 'wall': per second of wall-clock time.
    */
   clock: 'cpu' | 'wall';
 }
