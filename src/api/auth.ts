@@ -43,6 +43,15 @@ export class ApiAuthenticator {
   }
 
   async authenticate(authorization: string | undefined): Promise<ApiClient> {
+    return this.resolve(authorization);
+  }
+
+  /**
+   * authenticate() without a promise where none is needed: a bearer secret (what backends send on
+   * every request) is checked synchronously and its client returned; Basic credentials and access
+   * tokens give a promise. Wrong credentials throw the 401 GatewayError (synchronously).
+   */
+  resolve(authorization: string | undefined): ApiClient | Promise<ApiClient> {
     if (!authorization) throw unauthorized('API credentials are missing: send Authorization: Bearer <secret or access token> or Basic.', 'missing');
     const space = authorization.indexOf(' ');
     const scheme = authorization.slice(0, space).toLowerCase();
@@ -70,7 +79,7 @@ export class ApiAuthenticator {
     throw unauthorized('The API credentials are wrong.', 'wrong_secret', client.name);
   }
 
-  private async bearerSecret(secret: string): Promise<ApiClient> {
+  private bearerSecret(secret: string): ApiClient {
     if (secret.length > MAX_SECRET_LENGTH) throw unauthorized('The API credentials are wrong.', 'wrong_secret');
     const digest = sha256(secret);
     let found: ApiClient | undefined;

@@ -15,6 +15,10 @@ export class ApiClient {
   private readonly targets: ReadonlySet<string> | undefined;
   private readonly tenants: ReadonlySet<string> | undefined;
   private readonly rooms: readonly RoomGlob[];
+  /** A room scope of `*`: every room (no normalising per request). */
+  private readonly everyRoom: boolean;
+  /** Audit and metrics label: `api:<client>`. */
+  readonly principal: string;
 
   constructor(
     readonly name: string,
@@ -25,11 +29,8 @@ export class ApiClient {
     this.targets = config.targets ? new Set(config.targets) : undefined;
     this.tenants = config.tenants ? new Set(config.tenants) : undefined;
     this.rooms = config.rooms.map(compileGlob);
-  }
-
-  /** Audit and metrics label: `api:<client>`. */
-  get principal(): string {
-    return `api:${this.name}`;
+    this.everyRoom = this.rooms.some((glob) => glob.matchesEverything);
+    this.principal = `api:${name}`;
   }
 
   assertOperation(operation: ApiOperation): void {
@@ -50,6 +51,7 @@ export class ApiClient {
     if (this.tenants && !this.tenants.has(tenant)) {
       throw this.forbidden(location.tenant ? 'This API client may not use this tenant.' : 'This API client may only use rooms under its tenants.', { tenant });
     }
+    if (this.everyRoom) return;
     const room = normalizeRoomForGlob(location.room);
     if (!this.rooms.some((glob) => glob.test(room))) throw this.forbidden('This API client may not use this room.', { roomLength: room.length });
   }

@@ -56,22 +56,23 @@ export interface TokenResponse {
 export function issueToken(deps: ApiDeps, client: ApiClient, body: TokenRequestBody, requestId?: string): TokenResponse {
   client.assertOperation('tokens');
   const { target, location } = locateFor(deps, client, body);
-  const affiliationModerates = body.affiliation !== undefined && MODERATOR_AFFILIATIONS.has(body.affiliation);
-  if (body.affiliation !== undefined && affiliationModerates !== (body.role === 'moderator')) {
+  const moderator = body.role === 'moderator';
+  if (body.affiliation !== undefined && MODERATOR_AFFILIATIONS.has(body.affiliation) !== moderator) {
     throw new GatewayError(400, 'invalid_request', `affiliation "${body.affiliation}" contradicts role "${body.role}" (owner, moderator and teacher are moderators in Jitsi).`);
   }
-  client.assertModerator(body.role === 'moderator');
+  client.assertModerator(moderator);
   const ttlSeconds = client.tokenTtl(body.ttlSeconds, target);
-  const features = body.features ?? {};
-  assertFeaturesAllowed(target, features);
+  const features = body.features ?? NO_FEATURES;
+  if (body.features !== undefined) assertFeaturesAllowed(target, features);
+  const { user } = body;
   const { token, claims } = target.issue({
     location,
     user: {
-      id: body.user.id,
-      name: body.user.name,
-      email: body.user.email,
-      avatar: body.user.avatar,
-      moderator: body.role === 'moderator',
+      id: user.id,
+      name: user.name,
+      email: user.email,
+      avatar: user.avatar,
+      moderator,
       affiliation: body.affiliation,
       lobbyBypass: body.lobbyBypass,
     },
@@ -79,16 +80,15 @@ export function issueToken(deps: ApiDeps, client: ApiClient, body: TokenRequestB
     ttlSeconds,
   });
   deps.audit.tokenIssued({ target: target.name, provider: client.principal, claims, requestId });
-  return {
-    token,
-    joinUrl: target.joinUrl(location, token),
-    exp: claims.exp,
-    jti: claims.jti,
-    target: target.name,
-    ...(location.tenant !== undefined ? { tenant: location.tenant } : {}),
-    room: location.room,
-  };
+  const joinUrl = target.joinUrl(location, token);
+  // Same fields, in the same order, as the documented response (tenant only for tenant rooms).
+  return location.tenant !== undefined
+    ? { token, joinUrl, exp: claims.exp, jti: claims.jti, target: target.name, tenant: location.tenant, room: location.room }
+    : { token, joinUrl, exp: claims.exp, jti: claims.jti, target: target.name, room: location.room };
 }
+
+/** No features asked for (shared, never written to). */
+const NO_FEATURES: Readonly<Record<string, boolean>> = Object.freeze({});
 
 export interface RoomPath {
   target?: string | undefined;
