@@ -413,7 +413,7 @@ async function loginStart(options: BenchOptions): Promise<BenchResult> {
     const memory = await setup.gateway.usage();
     return {
       ...result,
-      note: `gateway process (the shipped CLI) vs a bare Koa process, Redis store, ${connections} keep-alive connections; client-measured p99 ${median(p99s).toFixed(2)} ms (median over slices; target < 5 ms); gateway peak RSS ${memory.maxRssMb.toFixed(0)} MB`,
+      note: `gateway process (the shipped CLI) vs a bare Koa process, Redis store, ${connections} keep-alive connections; client-measured p99 ${median(p99s).toFixed(2)} ms (median over slices; target < 5 ms); gateway peak RSS ${memory.maxRssMb.toFixed(0)} MB (V8 heap now ${memory.heapTotalMb.toFixed(0)} MB)`,
     };
   } finally {
     load.close();
@@ -449,7 +449,7 @@ async function roundTrip(options: BenchOptions): Promise<BenchResult> {
     const perLogin = gatewayCpu / gatewayLogins;
     return {
       ...result,
-      note: `${clientsCount} scripted clients with an IdP session, logins/s (wall clock); gateway process CPU ${perLogin.toFixed(3)} ms per login (target ≤ 0.40 ms); gateway peak RSS ${memory.maxRssMb.toFixed(0)} MB (target < 120 MB)`,
+      note: `${clientsCount} scripted clients with an IdP session, logins/s (wall clock); gateway process CPU ${perLogin.toFixed(3)} ms per login (target ≤ 0.40 ms); gateway peak RSS ${memory.maxRssMb.toFixed(0)} MB (target < 120 MB; V8 heap now ${memory.heapTotalMb.toFixed(0)} MB)`,
     };
   } finally {
     await setup.close();

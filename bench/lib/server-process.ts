@@ -25,6 +25,8 @@ export interface Usage {
   maxRssMb: number;
   /** Resident set size now, MB. */
   rssMb: number;
+  /** V8 heap reserved now (heapTotal), MB. */
+  heapTotalMb: number;
 }
 
 type Request = { usage: number };
@@ -32,7 +34,8 @@ type Reply = { usage: number } & Usage;
 
 function usageNow(): Usage {
   const { user, system } = process.cpuUsage();
-  return { cpuMs: (user + system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, rssMb: process.memoryUsage.rss() / 2 ** 20 };
+  const memory = process.memoryUsage();
+  return { cpuMs: (user + system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, rssMb: memory.rss / 2 ** 20, heapTotalMb: memory.heapTotal / 2 ** 20 };
 }
 
 async function runChild(kind: string, arg: string): Promise<void> {
@@ -90,7 +93,7 @@ export class ServerProcess {
     private readonly cleanup: () => void,
   ) {
     child.on('message', (message: Reply) => {
-      this.waiting.get(message.usage)?.({ cpuMs: message.cpuMs, maxRssMb: message.maxRssMb, rssMb: message.rssMb });
+      this.waiting.get(message.usage)?.({ cpuMs: message.cpuMs, maxRssMb: message.maxRssMb, rssMb: message.rssMb, heapTotalMb: message.heapTotalMb });
       this.waiting.delete(message.usage);
     });
     child.once('exit', () => {
