@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createCasProvider, casProviderSchema, type CasProviderInput } from '../../../src/idp/cas/index.js';
 import { GatewayError } from '../../../src/http/errors.js';
 import type { IdentityProvider } from '../../../src/idp/provider.js';
+import { gatewayFailure } from '../../support/errors.js';
 
 const CALLBACK = 'https://gw.example.org/auth/campus/callback';
 
@@ -21,15 +22,6 @@ function setup(settings: Partial<CasProviderInput> = {}) {
     fetch: fetchSpy,
   });
   return { p, fetchSpy, log };
-}
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GatewayError);
-  return error as GatewayError;
 }
 
 async function finishWith(p: IdentityProvider, params: URLSearchParams) {
@@ -59,10 +51,10 @@ describe('startLogin', () => {
   it('refuses a transaction id or callback URL that would make an ambiguous service URL (a bug in the caller)', async () => {
     const { p } = setup();
     for (const transactionId of ['', 'a b', 'x'.repeat(129), 'a&ticket=ST-1', 'ä']) {
-      expect((await failure(p.startLogin({ transactionId, callbackUrl: CALLBACK }))).status).toBe(500);
+      expect((await gatewayFailure(p.startLogin({ transactionId, callbackUrl: CALLBACK }))).status).toBe(500);
     }
     for (const callbackUrl of ['/auth/campus/callback', `${CALLBACK}?tx=other`, `${CALLBACK}#frag`, 'javascript:alert(1)']) {
-      expect((await failure(p.startLogin({ transactionId: 'tx', callbackUrl }))).status).toBe(500);
+      expect((await gatewayFailure(p.startLogin({ transactionId: 'tx', callbackUrl }))).status).toBe(500);
     }
   });
 });
@@ -103,7 +95,7 @@ describe('the ticket parameter: refused with 400 before the CAS server is asked'
     ['percent', 'ST-1%41'],
   ])('%s', async (_name, ticket) => {
     const { p, fetchSpy } = setup();
-    const error = await failure(finishWith(p, new URLSearchParams({ tx: 'tx1', ticket })));
+    const error = await gatewayFailure(finishWith(p, new URLSearchParams({ tx: 'tx1', ticket })));
     expect(error.status).toBe(400);
     expect(error.code).toBe('invalid_request');
     expect(fetchSpy).not.toHaveBeenCalled();
@@ -112,16 +104,16 @@ describe('the ticket parameter: refused with 400 before the CAS server is asked'
 
   it('two ticket parameters → 400', async () => {
     const { p, fetchSpy } = setup();
-    const error = await failure(finishWith(p, new URLSearchParams('tx=tx1&ticket=ST-1&ticket=ST-2')));
+    const error = await gatewayFailure(finishWith(p, new URLSearchParams('tx=tx1&ticket=ST-1&ticket=ST-2')));
     expect(error.status).toBe(400);
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 
   it('no ticket → 400 invalid_request; in gateway mode → 403 access_denied "not signed in"', async () => {
     const plain = setup();
-    expect((await failure(finishWith(plain.p, new URLSearchParams({ tx: 'tx1' })))).status).toBe(400);
+    expect((await gatewayFailure(finishWith(plain.p, new URLSearchParams({ tx: 'tx1' })))).status).toBe(400);
     const gateway = setup({ gateway: true });
-    const error = await failure(finishWith(gateway.p, new URLSearchParams({ tx: 'tx1' })));
+    const error = await gatewayFailure(finishWith(gateway.p, new URLSearchParams({ tx: 'tx1' })));
     expect(error.status).toBe(403);
     expect(error.code).toBe('access_denied');
     expect(error.context).toEqual({ reason: 'not_signed_in' });
@@ -131,7 +123,7 @@ describe('the ticket parameter: refused with 400 before the CAS server is asked'
 
   it('a transaction without a saved service URL → 500 (bug), never a validation with another service', async () => {
     const { p, fetchSpy } = setup();
-    const error = await failure(p.finishLogin({ transactionId: 'tx1', callbackUrl: CALLBACK, params: new URLSearchParams({ tx: 'tx1', ticket: 'ST-1' }), secrets: {} }));
+    const error = await gatewayFailure(p.finishLogin({ transactionId: 'tx1', callbackUrl: CALLBACK, params: new URLSearchParams({ tx: 'tx1', ticket: 'ST-1' }), secrets: {} }));
     expect(error.status).toBe(500);
     expect(fetchSpy).not.toHaveBeenCalled();
   });
@@ -200,7 +192,7 @@ describe('backchannelLogout', () => {
     ['multipart', form(LEMONLDAP_SLO('ST-1')), 'multipart/form-data; boundary=x'],
   ])('%s → 400 invalid_request, no session index', async (_name, body, contentType) => {
     const { p } = setup();
-    const error = await failure(p.backchannelLogout!(body, contentType));
+    const error = await gatewayFailure(p.backchannelLogout!(body, contentType));
     expect(error.status).toBe(400);
     expect(error.code).toBe('invalid_request');
     expect(everythingOf(error)).not.toContain('root:');

@@ -10,9 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createCasProvider, casProviderSchema, type CasProviderInput } from '../../../src/idp/cas/index.js';
-import { GatewayError } from '../../../src/http/errors.js';
 import type { IdentityProvider, LoginResult } from '../../../src/idp/provider.js';
 import { casLogout, ensureLemonldap, formLogin, type LemonldapInstance } from '../../support/lemonldap.js';
+import { gatewayFailure } from '../../support/errors.js';
 
 /** Own port, so that this file's instance (with SLO on) never fights with other suites' instances. */
 const IDP_PORT = Number(process.env.JSG_TEST_CAS_IDP_PORT ?? 18931);
@@ -90,15 +90,6 @@ function finish(p: IdentityProvider, a: Attempt, secrets = a.secrets): Promise<L
   return p.finishLogin({ transactionId: a.tx, callbackUrl, params: a.params, secrets });
 }
 
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GatewayError);
-  return error as GatewayError;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(['3.0', '2.0'] as const)('CAS %s against LemonLDAP::NG', (version) => {
@@ -140,7 +131,7 @@ describe.each(['3.0', '2.0'] as const)('CAS %s against LemonLDAP::NG', (version)
     const p = provider({ version });
     const a = await attempt(p);
     await finish(p, a);
-    const error = await failure(finish(p, a));
+    const error = await gatewayFailure(finish(p, a));
     expect(error.status).toBe(400);
     expect(error.code).toBe('login_expired');
     expect(error.message).toMatch(/already used/);
@@ -152,12 +143,12 @@ describe.each(['3.0', '2.0'] as const)('CAS %s against LemonLDAP::NG', (version)
     const victim = await attempt(p);
     // The ticket arrives at the callback of another transaction (another service URL).
     const other = await p.startLogin({ transactionId: newTx(), callbackUrl });
-    const error = await failure(finish(p, victim, other.secrets));
+    const error = await gatewayFailure(finish(p, victim, other.secrets));
     expect(error.status).toBe(400);
     expect(error.code).toBe('login_expired');
     expect(error.detail).toMatchObject({ casCode: 'INVALID_SERVICE' });
     // LemonLDAP destroys the ticket on a service mismatch: it is dead for its own service too.
-    const again = await failure(finish(p, victim));
+    const again = await gatewayFailure(finish(p, victim));
     expect(again.detail).toMatchObject({ casCode: 'INVALID_TICKET' });
   });
 });
@@ -175,7 +166,7 @@ describe('CAS 1.0 against LemonLDAP::NG', () => {
     const p = provider({ version: '1.0' });
     const a = await attempt(p);
     await finish(p, a);
-    const error = await failure(finish(p, a));
+    const error = await gatewayFailure(finish(p, a));
     expect(error.status).toBe(400);
     expect(error.code).toBe('login_expired');
   });
@@ -184,7 +175,7 @@ describe('CAS 1.0 against LemonLDAP::NG', () => {
     const p = provider({ version: '1.0' });
     const victim = await attempt(p);
     const other = await p.startLogin({ transactionId: newTx(), callbackUrl });
-    const error = await failure(finish(p, victim, other.secrets));
+    const error = await gatewayFailure(finish(p, victim, other.secrets));
     expect(error.code).toBe('login_expired');
   });
 });
@@ -231,7 +222,7 @@ describe('renew and gateway against LemonLDAP::NG', () => {
     const sso = await formLogin(stripped.href, 'dwho', 'dwho', sessions[2]!);
     expect(sso.formShown).toBe(false);
     const params = new URL(sso.location).searchParams;
-    const error = await failure(strict.finishLogin({ transactionId: params.get('tx') ?? '', callbackUrl, params, secrets: start.secrets }));
+    const error = await gatewayFailure(strict.finishLogin({ transactionId: params.get('tx') ?? '', callbackUrl, params, secrets: start.secrets }));
     expect(error.status).toBe(400);
     expect(error.code).toBe('login_expired');
   });
@@ -246,7 +237,7 @@ describe('renew and gateway against LemonLDAP::NG', () => {
     const back = new URL(response.headers.get('location') ?? '');
     expect(back.href).toBe(start.secrets.service);
     expect(p.transactionId(back.searchParams)).toBe(tx);
-    const error = await failure(p.finishLogin({ transactionId: tx, callbackUrl, params: back.searchParams, secrets: start.secrets }));
+    const error = await gatewayFailure(p.finishLogin({ transactionId: tx, callbackUrl, params: back.searchParams, secrets: start.secrets }));
     expect(error.status).toBe(403);
     expect(error.code).toBe('access_denied');
     expect(error.message).toMatch(/not signed in/);

@@ -11,6 +11,7 @@ import { createCasProvider, casProviderSchema, type CasProviderInput } from '../
 import { GatewayError } from '../../../src/http/errors.js';
 import type { IdentityProvider, LoginFinish } from '../../../src/idp/provider.js';
 import { failureXml, startStandinCas, success, xml, type StandinCas } from './standin-server.js';
+import { gatewayFailure } from '../../support/errors.js';
 
 const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const CALLBACK = 'https://gw.example.org/auth/campus/callback';
@@ -34,15 +35,6 @@ function provider(settings: Partial<CasProviderInput> = {}): IdentityProvider {
 async function callback(p: IdentityProvider, ticket = 'ST-1-abcdef', options: { forceLogin?: boolean } = {}): Promise<LoginFinish> {
   const start = await p.startLogin({ transactionId: 'tx-123', callbackUrl: CALLBACK, ...options });
   return { transactionId: 'tx-123', callbackUrl: CALLBACK, params: new URLSearchParams({ tx: 'tx-123', ticket }), secrets: start.secrets };
-}
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GatewayError);
-  return error as GatewayError;
 }
 
 /** Everything an error could show or log, as one string. */
@@ -131,7 +123,7 @@ describe('answers the real server does not give', () => {
   it('the id attribute missing → 502 idp_error, no identity', async () => {
     cas.handler = (_req, res) => xml(res, success('dwho'));
     const p = provider({ attributes: { id: 'employeeNumber' } });
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(error.status).toBe(502);
     expect(error.code).toBe('idp_error');
   });
@@ -160,7 +152,7 @@ describe('answers the real server does not give', () => {
   ])('malformed or unexpected XML (%s) → 502 idp_error (LemonLDAP always sends well-formed answers)', async (_name, body) => {
     cas.handler = (_req, res) => xml(res, body);
     const p = provider();
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(error.status).toBe(502);
     expect(error.code).toBe('idp_error');
     expect(error.message).toMatch(/cannot read/);
@@ -182,7 +174,7 @@ describe('answers the real server does not give', () => {
 </cas:serviceResponse>`,
       );
     const p = provider();
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(error.status).toBe(502);
     expect(error.code).toBe('idp_error');
     expect(everything(error)).not.toContain(firstLine);
@@ -197,7 +189,7 @@ describe('answers the real server does not give', () => {
   ])('DTD tricks (%s) are refused → 502 (a real CAS server never sends a DTD)', async (_name, body) => {
     cas.handler = (_req, res) => xml(res, body);
     const p = provider();
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(error.code).toBe('idp_error');
     expect(cas.requests).toHaveLength(1); // nothing fetched on behalf of the document
   });
@@ -210,7 +202,7 @@ describe('answers the real server does not give', () => {
     };
     const p = provider();
     const started = Date.now();
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(Date.now() - started).toBeLessThan(1000);
     expect(error.status).toBe(502);
     expect(error.code).toBe('idp_error');
@@ -241,7 +233,7 @@ describe('answers the real server does not give', () => {
     };
     const p = provider({ maxResponseBytes: 1024 * 1024 });
     const started = Date.now();
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(Date.now() - started).toBeLessThan(3000);
     expect(error.status).toBe(502);
     expect(error.code).toBe('idp_error');
@@ -258,7 +250,7 @@ describe('answers the real server does not give', () => {
     };
     const p = provider({ timeoutMs: 500 });
     const started = Date.now();
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(450);
     expect(elapsed).toBeLessThan(1500);
@@ -274,7 +266,7 @@ describe('answers the real server does not give', () => {
     };
     const p = provider({ timeoutMs: 500 });
     const started = Date.now();
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(Date.now() - started).toBeLessThan(1500);
     expect(error.status).toBe(504);
     expect(error.code).toBe('idp_unavailable');
@@ -285,7 +277,7 @@ describe('answers the real server does not give', () => {
       res.writeHead(status, status === 302 ? { location: `${cas.baseUrl}/p3/serviceValidate?again=1` } : {}).end(success('dwho'));
     };
     const p = provider();
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(error.status).toBe(502);
     expect(error.code).toBe('idp_error');
     expect(error.message).toContain(`HTTP ${status}`);
@@ -302,7 +294,7 @@ describe('answers the real server does not give', () => {
       });
     });
     const p = createCasProvider('campus', casProviderSchema.parse({ kind: 'cas', baseUrl: `http://127.0.0.1:${port}/cas` }), { log: silentLog });
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(error.status).toBe(502);
     expect(error.code).toBe('idp_unavailable');
   });
@@ -324,7 +316,7 @@ describe('every CAS failure code (stand-in: LemonLDAP only produces INVALID_TICK
   ] as const)('%s → %i %s', async (code, status, errorCode, message) => {
     cas.handler = (_req, res) => xml(res, failureXml(code.replace('<', '&lt;').replace('>', '&gt;'), '<b>ticket</b> &amp; <i>details</i>'.replace(/</g, '&lt;')));
     const p = provider();
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(error.status).toBe(status);
     expect(error.code).toBe(errorCode);
     expect(error.message).toMatch(message);
@@ -339,7 +331,7 @@ describe('every CAS failure code (stand-in: LemonLDAP only produces INVALID_TICK
     cas.handler = (_req, res) =>
       xml(res, `<sso:serviceResponse xmlns:sso="http://www.yale.edu/tp/cas"><sso:authenticationFailure code="INVALID_TICKET">Ticket ST-1 not recognized</sso:authenticationFailure></sso:serviceResponse>`);
     const p = provider({ version: '2.0' });
-    const error = await failure(p.finishLogin(await callback(p)));
+    const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(error.code).toBe('login_expired');
   });
 });
@@ -363,7 +355,7 @@ describe('CAS 1.0 answers', () => {
       const { identity } = await p.finishLogin(await callback(p));
       expect(identity).toEqual({ provider: 'campus', id: 'dwho', groups: [], claims: {} });
     } else {
-      const error = await failure(p.finishLogin(await callback(p)));
+      const error = await gatewayFailure(p.finishLogin(await callback(p)));
       expect(error.status).toBe(expected);
     }
   });
