@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import type { Page } from 'playwright-core';
 import { parseConfig } from '../../src/config/load.js';
 import { createDemo } from '../../src/demo/index.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
@@ -47,4 +48,11 @@ export async function startDemo(overrides: (defaults: Record<string, unknown>) =
     },
     close: () => running.shutdown('test done'),
   };
+}
+
+/** Submits the development IdP's sign-in form (its accounts' password is the user name). */
+export async function signInAtDevIdp(page: Page, username: string, password = username): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
 }

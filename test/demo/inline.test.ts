@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from '../support/axe.js';
 import { launchChromium, newContext, screenshot, watchProblems } from '../support/chromium.js';
-import { startDemo, type RunningDemo } from './harness.js';
+import { signInAtDevIdp, startDemo, type RunningDemo } from './harness.js';
 
 /**
  * Jitsi's tokenAuthInline: the login runs in a popup whose last page posts
@@ -46,12 +46,6 @@ async function openPopup(opener: Page, loginUrl: string): Promise<Page> {
 
 const messages = (page: Page) => page.evaluate(() => (window as unknown as { messages: Array<{ origin: string; data: Record<string, unknown> }> }).messages);
 
-async function signInAt(page: Page, username: string): Promise<void> {
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(username);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
 describe('inline login (tokenAuthInline)', { timeout: 60_000 }, () => {
   it('the stand-in Jitsi page signs in through a popup and gets a token and a refresh handle', async () => {
     const context = await newContext(browser);
@@ -61,7 +55,7 @@ describe('inline login (tokenAuthInline)', { timeout: 60_000 }, () => {
     const [popup] = await Promise.all([page.waitForEvent('popup'), page.locator('#sign-in-popup').click()]);
     await popup.waitForURL((url) => url.href.startsWith(`${demo.idpIssuer()}/interaction/`));
     const closed = popup.waitForEvent('close');
-    await signInAt(popup, 'alice');
+    await signInAtDevIdp(popup, 'alice');
     await closed; // the opener closes it on oauth-success, as Jitsi does
     await page.locator('[data-verdict]').waitFor();
     expect(await page.locator('[data-verdict]').getAttribute('data-verdict')).toBe('ACCEPT');
@@ -87,7 +81,7 @@ describe('inline login (tokenAuthInline)', { timeout: 60_000 }, () => {
     await jitsi.goto(`${demo.url}/test-opener`);
     const popup = await openPopup(jitsi, loginUrl);
     await popup.waitForURL((url) => url.href.startsWith(`${demo.idpIssuer()}/interaction/`));
-    await signInAt(popup, 'bob');
+    await signInAtDevIdp(popup, 'bob');
     await expect.poll(async () => (await messages(jitsi)).length).toBe(1);
     const [received] = await messages(jitsi);
     expect(received?.origin).toBe(new URL(demo.url).origin);

@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPage } from '../support/axe.js';
 import { launchChromium, newContext, watchProblems } from '../support/chromium.js';
-import { startDemo, type RunningDemo } from './harness.js';
+import { signInAtDevIdp, startDemo, type RunningDemo } from './harness.js';
 
 /**
  * Guest invites in the demo: alice (a moderator by the demo policy) signs in and creates an invite
@@ -27,9 +27,7 @@ describe('invite page', { timeout: 60_000 }, () => {
     const hostPage = await host.newPage();
     await hostPage.goto(`${demo.url}/demo-jitsi/acme/Weekly%20Sync`);
     await hostPage.locator('#sign-in').click();
-    await hostPage.getByLabel('Username').fill('alice');
-    await hostPage.getByLabel('Password').fill('alice');
-    await hostPage.getByRole('button', { name: 'Sign in' }).click();
+    await signInAtDevIdp(hostPage, 'alice');
     await hostPage.waitForURL((url) => url.hash.startsWith('#jwt='));
     const created = await hostPage.request.post(`${demo.url}/api/v1/invites`, {
       data: { tenant: 'acme', room: 'Weekly Sync', role: 'participant', uses: 1, label: 'Guest talk: compilers' },

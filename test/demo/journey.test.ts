@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPage } from '../support/axe.js';
 import { launchChromium, newContext, watchProblems } from '../support/chromium.js';
-import { startDemo, type RunningDemo } from './harness.js';
+import { signInAtDevIdp, startDemo, type RunningDemo } from './harness.js';
 
 /**
  * The demo in a real Chromium, as a newcomer uses it: landing page → stand-in Jitsi page → the
@@ -21,12 +21,6 @@ afterAll(async () => {
   await browser?.close();
   await demo?.close();
 });
-
-async function signIn(page: Page, username: string, password = username): Promise<void> {
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
 
 describe('the demo, end to end in Chromium', { timeout: 60_000 }, () => {
   it('landing page → meeting → IdP → back in the room with a token for exactly that room', async () => {
@@ -55,7 +49,7 @@ describe('the demo, end to end in Chromium', { timeout: 60_000 }, () => {
     await page.waitForURL((url) => url.href.startsWith(`${demo.idpIssuer()}/interaction/`));
     await checkPage(page, 'idp-login', problems);
 
-    await signIn(page, 'alice', 'wrong');
+    await signInAtDevIdp(page, 'alice', 'wrong');
     expect(await page.locator('#login-error').textContent()).toContain('Wrong username or password');
     await checkPage(page, 'idp-login-failed', problems);
     await page.getByLabel('Password').fill('alice');
@@ -107,7 +101,7 @@ describe('the demo, end to end in Chromium', { timeout: 60_000 }, () => {
     const problems = watchProblems(page);
     await page.goto(`${demo.url}/demo-jitsi/acme/Board`);
     await page.locator('#sign-in').click();
-    await signIn(page, 'eve');
+    await signInAtDevIdp(page, 'eve');
     await page.waitForURL((url) => url.href.startsWith(`${demo.url}/auth/demo/callback`));
     expect(await page.locator('[data-error]').getAttribute('data-error')).toBe('access_denied');
     expect(await page.locator('.policy').textContent()).toContain('Demo meetings are for Demo Organisation staff.');

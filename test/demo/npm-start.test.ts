@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, newContext, screenshot } from '../support/chromium.js';
-import { freePort } from './harness.js';
+import { freePort, signInAtDevIdp } from './harness.js';
 
 /**
  * The README's quickstart, `npm ci && npm start`, from a clean copy of the working tree (no dist,
@@ -55,9 +55,7 @@ describe('npm start, as the README says', () => {
     await page.goto(`${url}/`);
     await page.locator('[data-demo="meeting"]').click();
     await page.locator('#sign-in').click();
-    await page.getByLabel('Username').fill('bob');
-    await page.getByLabel('Password').fill('bob');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInAtDevIdp(page, 'bob');
     await page.waitForURL((current) => current.href.startsWith(`${url}/demo-jitsi/acme/weekly%20sync#jwt=`));
     await page.locator('[data-verdict]').waitFor();
     expect(await page.locator('[data-verdict]').getAttribute('data-verdict')).toBe('ACCEPT');

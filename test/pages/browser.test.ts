@@ -10,7 +10,7 @@ import { createPages, ERROR_CODES } from '../../src/pages/pages.js';
 import { checkPage } from '../support/axe.js';
 import { launchChromium, newContext, watchProblems } from '../support/chromium.js';
 import { hsSettings } from '../support/config.js';
-import { freePort, startDemo, type RunningDemo } from '../demo/harness.js';
+import { freePort, signInAtDevIdp, startDemo, type RunningDemo } from '../demo/harness.js';
 
 /**
  * Every page in a real Chromium: each error code (in a gallery served with the real security
@@ -160,9 +160,7 @@ describe('error pages', { timeout: 60_000 }, () => {
     const page = await second.newPage();
     const problems = watchProblems(page);
     await page.goto(authorize);
-    await page.getByLabel('Username').fill('bob');
-    await page.getByLabel('Password').fill('bob');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInAtDevIdp(page, 'bob');
     await page.waitForURL((url) => url.href.startsWith(`${demo.url}/auth/demo/callback`));
     expect(await page.locator('[data-error]').getAttribute('data-error')).toBe('login_mismatch');
     expect(page.url()).not.toContain('jwt');
