@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAS_POLICY, CasBrowser, casProviders, logoutRequestXml, postSlo, type CasProviderName } from '../support/cas-gateway.js';
 import { casLoginWithCookie, casLogout, ensureLemonldap, type LemonldapInstance } from '../support/lemonldap.js';
 import { sleep, startRedis, type RedisServer } from '../support/redis.js';
-import { carriesNoToken, freePort, gatewaySettings, jitsiState, startGateway, TARGET_URL, tokenFromJoinUrl, verifyWithGatewayKeys, type RunningGateway, type Step } from './harness.js';
+import { asJson, carriesNoToken, expectRejected, freePort, gatewaySettings, jitsiState, startGateway, TARGET_URL, tokenFromJoinUrl, verifyWithGatewayKeys, type RunningGateway, type Step } from './harness.js';
 
 /**
  * The CAS journey through the whole gateway, against a REAL CAS server (LemonLDAP::NG 2.16 from
@@ -52,18 +52,6 @@ const loginUrl = (state: { room: string; tenant?: string; refreshToken?: string 
 
 const casLoginPrefix = () => `${idp.casUrl}/login?`;
 const randomTx = () => randomBytes(16).toString('base64url');
-
-/** Asks like an API client, to read the error code and message. */
-async function asJson(browser: CasBrowser, url: string): Promise<{ step: Step; error: { error: string; message: string } }> {
-  const step = await browser.request(url, { headers: { accept: 'application/json' } });
-  return { step, error: JSON.parse(step.body) as { error: string; message: string } };
-}
-
-function expectRejected(step: Step, status: number): void {
-  expect(step.status).toBe(status);
-  expect(step.location).toBeUndefined();
-  expect(carriesNoToken(step)).toBe(true);
-}
 
 type User = Record<string, unknown>;
 

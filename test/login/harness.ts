@@ -4,6 +4,7 @@
  * with jose against the gateway's own key endpoints.
  */
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { expect } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { listen, type RunningServer } from '../../src/http/server.js';
@@ -196,6 +197,19 @@ export function jitsiState(state: Record<string, unknown>): string {
 export function carriesNoToken(step: Step): boolean {
   const text = `${step.location ?? ''} ${step.body}`;
   return !/jwt=|accessToken|eyJ[A-Za-z0-9_-]{10,}\.eyJ/.test(text);
+}
+
+/** A refusal: the expected status, no redirect, no token anywhere. */
+export function expectRejected(step: Step, status: number): void {
+  expect(step.status).toBe(status);
+  expect(step.location).toBeUndefined();
+  expect(carriesNoToken(step)).toBe(true);
+}
+
+/** Asks like an API client, to read the error code and message. */
+export async function asJson(browser: ScriptedBrowser, url: string): Promise<{ step: Step; error: { error: string; message: string } }> {
+  const step = await browser.request(url, { headers: { accept: 'application/json' } });
+  return { step, error: JSON.parse(step.body) as { error: string; message: string } };
 }
 
 export { decodeJwt };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/policy/policy.js';
 import { startOidcProvider, startTamperingProxy, type TamperingProxy, type TestOidcProvider } from '../support/oidc-provider.js';
 import { sleep, startRedis, type RedisServer } from '../support/redis.js';
-import { carriesNoToken, freePort, gatewaySettings, jitsiState, ScriptedBrowser, startGateway, TARGET_URL, type RunningGateway, type Step } from './harness.js';
+import { asJson, expectRejected, freePort, gatewaySettings, jitsiState, ScriptedBrowser, startGateway, TARGET_URL, type RunningGateway } from './harness.js';
 
 /**
  * Hostile input, each case: no token anywhere in the answer, the right 4xx, a message that says
@@ -60,18 +60,6 @@ afterAll(async () => {
 
 const loginUrl = (gw: RunningGateway, state: Record<string, unknown>, extra = '') =>
   `${gw.url}/login?room=${encodeURIComponent(String(state.room ?? ''))}&state=${jitsiState(state)}${extra}`;
-
-/** Asks like an API client, to read the error code and message. */
-async function asJson(browser: ScriptedBrowser, url: string): Promise<{ step: Step; error: { error: string; message: string } }> {
-  const step = await browser.request(url, { headers: { accept: 'application/json' } });
-  return { step, error: JSON.parse(step.body) as { error: string; message: string } };
-}
-
-function expectRejected(step: Step, status: number): void {
-  expect(step.status).toBe(status);
-  expect(step.location).toBeUndefined();
-  expect(carriesNoToken(step)).toBe(true);
-}
 
 describe('hostile answers at the callback', () => {
   it('refuses a replayed state (the transaction is single-use)', async () => {
