@@ -42,16 +42,12 @@ export class ApiAuthenticator {
       (oauth2 ? createRemoteJWKSet(new URL(oauth2.jwksUrl), { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 }) : undefined);
   }
 
-  async authenticate(authorization: string | undefined): Promise<ApiClient> {
-    return this.resolve(authorization);
-  }
-
   /**
-   * authenticate() without a promise where none is needed: a bearer secret (what backends send on
-   * every request) is checked synchronously and its client returned; Basic credentials and access
+   * The client these credentials name. A bearer secret (what backends send on every request) is
+   * checked synchronously and its client returned, without a promise; Basic credentials and access
    * tokens give a promise. Wrong credentials throw the 401 GatewayError (synchronously).
    */
-  resolve(authorization: string | undefined): ApiClient | Promise<ApiClient> {
+  authenticate(authorization: string | undefined): ApiClient | Promise<ApiClient> {
     if (!authorization) throw unauthorized('API credentials are missing: send Authorization: Bearer <secret or access token> or Basic.', 'missing');
     const space = authorization.indexOf(' ');
     const scheme = authorization.slice(0, space).toLowerCase();

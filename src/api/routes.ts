@@ -45,7 +45,7 @@ export function apiRoutes(services: Services, options: { sessions?: SessionReade
   const router = new Router();
 
   const client = async (ctx: Context): Promise<ApiClient> => {
-    const resolved = authenticator.resolve(ctx.req.headers.authorization || undefined);
+    const resolved = authenticator.authenticate(ctx.req.headers.authorization || undefined);
     const authenticated = resolved instanceof Promise ? await resolved : resolved;
     await enforceRateLimit(services.store, authenticated);
     return authenticated;
