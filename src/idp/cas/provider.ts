@@ -221,7 +221,7 @@ class CasProvider implements IdentityProvider {
         detail: { provider: this.name, reason: error instanceof SloError ? error.message : 'cannot be read', bytes: body.length },
       });
     }
-    this.deps.log.info({ provider: this.name, ticket: ticketFingerprint(ticket) }, 'CAS back-channel logout request received');
+    this.deps.log.info({ ticket: ticketFingerprint(ticket) }, 'CAS back-channel logout request received');
     return { sessionIndexes: [ticket] };
   }
 

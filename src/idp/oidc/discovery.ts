@@ -211,7 +211,7 @@ export class DiscoveryCache {
         this.lastError = undefined;
         this.failures = 0;
         for (const listener of this.listeners) listener(loaded);
-        if (first) this.log.info({ provider: this.provider, discoveryUrl: url }, 'identity provider metadata loaded');
+        if (first) this.log.info({ discoveryUrl: url }, 'identity provider metadata loaded');
         this.schedule(this.settings.discoveryRefreshSeconds * 1000);
         return loaded;
       } catch (error) {
@@ -219,7 +219,7 @@ export class DiscoveryCache {
         this.failures += 1;
         const retryMs = this.current ? Math.min(this.settings.discoveryRefreshSeconds * 1000, MAX_RETRY_MS) : Math.min(FIRST_RETRY_MS * 2 ** (this.failures - 1), MAX_RETRY_MS);
         this.log.warn(
-          { provider: this.provider, discoveryUrl: url, reason: this.lastError, retryInMs: retryMs, keepingPrevious: this.current !== undefined },
+          { discoveryUrl: url, reason: this.lastError, retryInMs: retryMs, keepingPrevious: this.current !== undefined },
           'identity provider metadata could not be loaded',
         );
         this.schedule(retryMs);
