@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { SECRET } from '../lib/fixtures.js';
 import { LoadGenerator } from '../lib/http.js';
 import { interleave, type Sample } from '../lib/measure.js';
+import type { FloorSettings } from '../lib/floor-server.js';
 import { freePort, ServerProcess } from '../lib/server-process.js';
 import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
 import { median } from '../lib/types.js';
@@ -27,6 +28,10 @@ import { median } from '../lib/types.js';
  *   same clients doing authorize + code exchange alone. Wall clock (four processes share the
  *   machine). Also the gateway process's CPU ms per completed login and its peak RSS.
  *   Targets ≥ 0.75×, ≤ 0.40 ms CPU per login, peak RSS < 120 MB.
+ *
+ * - floors: both cases again against a server doing only the protocol's work (bench/lib/floor-server.ts),
+ *   once on node:http alone and once on Koa + openid-client, so that the report says how much of a
+ *   figure is the gateway's and what no gateway on this machine and stack can go below.
  *
  * Children: this same file forked with --login-bench-idp (the provider) or --login-bench-client
  * (the scripted logins), and the shared load generator (bench/lib/loadgen.ts) for login start, so
@@ -334,49 +339,56 @@ async function startRedisServer(): Promise<{ url: string; stop(): void }> {
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
 }
 
+/** What a login case measures: the gateway as shipped, or one of its floors (bench/lib/floor-server.ts). */
+type Subject = 'gateway' | FloorSettings['kind'];
+
 interface Rig {
-  gateway: ServerProcess;
-  gatewayUrl: string;
+  /** The server under test, in a process of its own. */
+  server: ServerProcess;
+  url: string;
   issuer: string;
   driver: Driver;
-  gatewayCpu(): Promise<number>;
+  serverCpu(): Promise<number>;
   close(): Promise<void>;
 }
 
-/** redis-server, the IdP child, the gateway process (the shipped CLI) and the login driver child. */
-export async function rig(): Promise<Rig> {
+/** redis-server, the IdP child, the server under test (by default the shipped CLI) and the login driver child. */
+export async function rig(subject: Subject = 'gateway'): Promise<Rig> {
   const redis = await startRedisServer();
   const port = await freePort();
-  const gatewayUrl = `http://127.0.0.1:${port}`;
-  const idp = fork(fileURLToPath(import.meta.url), ['--login-bench-idp', `${gatewayUrl}/auth/corp/callback`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const url = `http://127.0.0.1:${port}`;
+  const idp = fork(fileURLToPath(import.meta.url), ['--login-bench-idp', `${url}/auth/corp/callback`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const issuer = await new Promise<string>((resolve, reject) => {
     idp.once('message', (message: { issuer: string }) => resolve(message.issuer));
     idp.once('exit', (code) => reject(new Error(`IdP exited (${code})`)));
   });
-  // Production-like: info logging (one audit line per token, to the process's stdout).
-  const gateway = await ServerProcess.gateway(
-    {
-      publicUrl: gatewayUrl,
-      server: { host: '127.0.0.1', port },
-      log: { level: 'info' },
-      store: { kind: 'redis', prefix: 'jsgbench:', redis: { url: redis.url } },
-      targets: {
-        meet: { url: 'https://meet.example.com', xmppDomain: 'meet.jitsi', appId: 'meet-gateway', audience: 'jitsi', algorithm: 'HS256', secret: SECRET, tenants: ['sales'] },
-      },
-      providers: { corp: { kind: 'oidc', issuer, clientId: 'gateway', clientSecret: CLIENT_SECRET, scopes: ['openid', 'profile', 'email', 'groups'] } },
-    },
-    port,
-  );
+  const server =
+    subject === 'gateway'
+      ? // Production-like: info logging (one audit line per token, to the process's stdout).
+        await ServerProcess.gateway(
+          {
+            publicUrl: url,
+            server: { host: '127.0.0.1', port },
+            log: { level: 'info' },
+            store: { kind: 'redis', prefix: 'jsgbench:', redis: { url: redis.url } },
+            targets: {
+              meet: { url: 'https://meet.example.com', xmppDomain: 'meet.jitsi', appId: 'meet-gateway', audience: 'jitsi', algorithm: 'HS256', secret: SECRET, tenants: ['sales'] },
+            },
+            providers: { corp: { kind: 'oidc', issuer, clientId: 'gateway', clientSecret: CLIENT_SECRET, scopes: ['openid', 'profile', 'email', 'groups'] } },
+          },
+          port,
+        )
+      : await ServerProcess.floor({ kind: subject, port, issuer, redisUrl: redis.url, clientId: 'gateway', clientSecret: CLIENT_SECRET, secret: SECRET });
   const driver = new Driver();
   return {
-    gateway,
-    gatewayUrl,
+    server,
+    url,
     issuer,
     driver,
-    gatewayCpu: async () => (await gateway.usage()).cpuMs,
+    serverCpu: async () => (await server.usage()).cpuMs,
     async close() {
       driver.close();
-      await gateway.close();
+      await server.close();
       idp.disconnect();
       redis.stop();
     },
@@ -386,34 +398,40 @@ export async function rig(): Promise<Rig> {
 /** Warm-up before measuring, ms: a gateway runs for days, so the steady state (JIT done) is what counts. */
 const WARM_UP_MS = Number(process.env.JSG_BENCH_WARMUP_MS ?? 6000);
 
-async function loginStart(options: BenchOptions): Promise<BenchResult> {
+const SUBJECT_NOTE: Record<Subject, string> = {
+  gateway: 'gateway process (the shipped CLI)',
+  raw: 'floor: only the protocol\'s work on node:http + ioredis + node:crypto (bench/lib/floor-server.ts)',
+  stack: 'floor: only the protocol\'s work on Koa + @koa/router + openid-client + ioredis (bench/lib/floor-server.ts)',
+};
+
+async function loginStart(options: BenchOptions, subject: Subject): Promise<BenchResult> {
   const connections = 64;
-  const setup = await rig();
+  const setup = await rig(subject);
   const baseline = await ServerProcess.bareKoa();
   const baselineCpu = async () => (await baseline.usage()).cpuMs;
   const p99s: number[] = [];
   const load = new LoadGenerator();
   try {
-    const subject = async (ms: number): Promise<Sample> => {
+    const measured = async (ms: number): Promise<Sample> => {
       const { p99Ms, ...sample } = await load.measure(
-        `${setup.gatewayUrl}${LOGIN_PATH}`,
+        `${setup.url}${LOGIN_PATH}`,
         connections,
         ms,
         { headers: { Accept: 'text/html' }, expectStatus: 303, latency: true },
-        setup.gatewayCpu,
+        setup.serverCpu,
       );
       p99s.push(p99Ms ?? 0);
       return sample;
     };
     const bare = (ms: number): Promise<Sample> => load.measure(`${baseline.url}/`, connections, ms, {}, baselineCpu);
-    await subject(WARM_UP_MS);
+    await measured(WARM_UP_MS);
     await bare(WARM_UP_MS / 2);
     p99s.length = 0;
-    const result = await interleave(subject, bare, { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
-    const memory = await setup.gateway.usage();
+    const result = await interleave(measured, bare, { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
+    const memory = await setup.server.usage();
     return {
       ...result,
-      note: `gateway process (the shipped CLI) vs a bare Koa process, Redis store, ${connections} keep-alive connections; client-measured p99 ${median(p99s).toFixed(2)} ms (median over slices; target < 5 ms); gateway peak RSS ${memory.maxRssMb.toFixed(0)} MB (V8 heap now ${memory.heapTotalMb.toFixed(0)} MB)`,
+      note: `${SUBJECT_NOTE[subject]} vs a bare Koa process, Redis store, ${connections} keep-alive connections; client-measured p99 ${median(p99s).toFixed(2)} ms (median over slices; target < 5 ms); peak RSS ${memory.maxRssMb.toFixed(0)} MB (V8 heap now ${memory.heapTotalMb.toFixed(0)} MB)`,
     };
   } finally {
     load.close();
@@ -422,18 +440,18 @@ async function loginStart(options: BenchOptions): Promise<BenchResult> {
   }
 }
 
-async function roundTrip(options: BenchOptions): Promise<BenchResult> {
+async function roundTrip(options: BenchOptions, subject: Subject): Promise<BenchResult> {
   const clientsCount = 16;
-  const setup = await rig();
-  let gatewayCpu = 0;
-  let gatewayLogins = 0;
+  const setup = await rig(subject);
+  let serverCpu = 0;
+  let logins = 0;
   try {
     const job = (mode: 'gateway' | 'direct', ms: number) =>
-      setup.driver.run({ kind: 'logins', mode, gateway: setup.gatewayUrl, issuer: setup.issuer, clients: clientsCount, durationMs: ms }, setup.gatewayCpu);
-    const subject = async (ms: number): Promise<Sample> => {
+      setup.driver.run({ kind: 'logins', mode, gateway: setup.url, issuer: setup.issuer, clients: clientsCount, durationMs: ms }, setup.serverCpu);
+    const measured = async (ms: number): Promise<Sample> => {
       const result = await job('gateway', ms);
-      gatewayCpu += result.cpuMs;
-      gatewayLogins += result.ok;
+      serverCpu += result.cpuMs;
+      logins += result.ok;
       return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: result.cpuMs };
     };
     const direct = async (ms: number): Promise<Sample> => {
@@ -441,15 +459,14 @@ async function roundTrip(options: BenchOptions): Promise<BenchResult> {
       return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: result.cpuMs };
     };
     await direct(WARM_UP_MS / 2);
-    await subject(WARM_UP_MS);
-    gatewayCpu = 0;
-    gatewayLogins = 0;
-    const result = await interleave(subject, direct, { rounds: options.rounds, roundMs: Math.max(options.httpRoundMs, 1000), sliceMs: 500, clock: 'wall' });
-    const memory = await setup.gateway.usage();
-    const perLogin = gatewayCpu / gatewayLogins;
+    await measured(WARM_UP_MS);
+    serverCpu = 0;
+    logins = 0;
+    const result = await interleave(measured, direct, { rounds: options.rounds, roundMs: Math.max(options.httpRoundMs, 1000), sliceMs: 500, clock: 'wall' });
+    const memory = await setup.server.usage();
     return {
       ...result,
-      note: `${clientsCount} scripted clients with an IdP session, logins/s (wall clock); gateway process CPU ${perLogin.toFixed(3)} ms per login (target ≤ 0.40 ms); gateway peak RSS ${memory.maxRssMb.toFixed(0)} MB (target < 120 MB; V8 heap now ${memory.heapTotalMb.toFixed(0)} MB)`,
+      note: `${SUBJECT_NOTE[subject]}; ${clientsCount} scripted clients with an IdP session, logins/s (wall clock); server CPU ${(serverCpu / logins).toFixed(3)} ms per login (target ≤ 0.40 ms); peak RSS ${memory.maxRssMb.toFixed(0)} MB (target < 120 MB; V8 heap now ${memory.heapTotalMb.toFixed(0)} MB)`,
     };
   } finally {
     await setup.close();
@@ -461,13 +478,37 @@ const cases: BenchCase[] = [
     name: 'OIDC login start (Redis)',
     description: 'GET /login → 303 to the IdP (new transaction in Redis, PKCE, binding cookie) vs bare Koa "hello", per CPU-second',
     target: 0.5,
-    run: loginStart,
+    run: (options) => loginStart(options, 'gateway'),
+  },
+  {
+    name: 'floor: login start, node:http',
+    description: "the same login start with only the protocol's work on node:http (not the gateway) vs bare Koa \"hello\", per CPU-second",
+    target: 0.5,
+    run: (options) => loginStart(options, 'raw'),
+  },
+  {
+    name: 'floor: login start, Koa stack',
+    description: "the same login start with only the protocol's work on Koa + openid-client (not the gateway) vs bare Koa \"hello\", per CPU-second",
+    target: 0.5,
+    run: (options) => loginStart(options, 'stack'),
   },
   {
     name: 'OIDC login round trip',
     description: 'scripted /login → IdP → callback → join URL vs the same clients doing authorize + code exchange alone (logins/s)',
     target: 0.75,
-    run: roundTrip,
+    run: (options) => roundTrip(options, 'gateway'),
+  },
+  {
+    name: 'floor: round trip, node:http',
+    description: "the same round trip through a server doing only the protocol's work on node:http (not the gateway) vs authorize + code exchange alone",
+    target: 0.75,
+    run: (options) => roundTrip(options, 'raw'),
+  },
+  {
+    name: 'floor: round trip, Koa stack',
+    description: "the same round trip through a server doing only the protocol's work on Koa + openid-client (not the gateway) vs authorize + code exchange alone",
+    target: 0.75,
+    run: (options) => roundTrip(options, 'stack'),
   },
 ];
 

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FloorSettings } from './floor-server.js';
 
 /**
  * A server under test in a process of its own, so that its CPU time and its peak resident memory
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
  * - `gateway`: the shipped entry point, `dist/src/cli/main.js serve --config <file>`, exactly as
  *   the container runs it (its logs go to /dev/null instead of a pipe).
  * - `bare-koa`: a Koa app answering "hello", the baseline of the HTTP cases.
+ * - `floor`: the login benchmarks' floors (bench/lib/floor-server.ts), settings as JSON.
  *
  * This file is forked with `--server-process <kind> <arg>`; the child answers `usage` requests
  * over IPC with its CPU time (process.cpuUsage, µs precision) and its peak RSS (getrusage), so a
@@ -63,6 +65,12 @@ async function runChild(kind: string, arg: string): Promise<void> {
     process.on('SIGTERM', () => process.exit(0));
     return;
   }
+  if (kind === 'floor') {
+    const { startFloor } = await import('./floor-server.js');
+    await startFloor(JSON.parse(arg) as FloorSettings);
+    process.on('SIGTERM', () => process.exit(0));
+    return;
+  }
   throw new Error(`unknown server process kind ${kind}`);
 }
 
@@ -107,6 +115,11 @@ export class ServerProcess {
     const file = join(folder, 'config.json'); // JSON is YAML
     writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
     return ServerProcess.start('gateway', file, `http://127.0.0.1:${port}`, '/readyz', () => rmSync(folder, { recursive: true, force: true }));
+  }
+
+  /** A floor of the login benchmarks (bench/lib/floor-server.ts). */
+  static async floor(settings: FloorSettings): Promise<ServerProcess> {
+    return ServerProcess.start('floor', JSON.stringify(settings), `http://127.0.0.1:${settings.port}`, '/readyz', () => {});
   }
 
   /** A bare Koa "hello" server. */
