@@ -1,12 +1,12 @@
-import { sign } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, randomBytes, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import Koa from 'koa';
 import { hashApiSecret } from '../../src/api/secrets.js';
 import { createGateway } from '../../src/gateway.js';
 import { listen } from '../../src/http/server.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { benchConfig, rsaPrivatePem } from '../lib/fixtures.js';
+import { benchConfig, rsaPrivatePem, SECRET } from '../lib/fixtures.js';
 import { LoadGenerator, serve, type RequestShape } from '../lib/http.js';
-import { interleave, runFor, calibrate } from '../lib/measure.js';
+import { calibrate, consume, interleave, runFor } from '../lib/measure.js';
 import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
 
 /**
@@ -18,6 +18,10 @@ import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
  *   of HTTP + Koa, the floor of any JSON API): target ≥ 0.5×;
  * - RS256 against a bare crypto.sign('sha256') loop with the same RSA-2048 key (the signature is
  *   the bottleneck): target ≥ 0.8×.
+ *
+ * Floors, beside each: a bare Koa endpoint doing only what the issue asks of each token request
+ * (floorApp) against the same baselines, so that a missed target says whether the gateway's
+ * own layers or Koa and the signature are the limit.
  *
  * The requests come from the shared load generator (bench/lib/loadgen.ts), as POSTs expecting 201.
  */
@@ -60,9 +64,8 @@ const POST: RequestShape = {
   expectStatus: 201,
 };
 
-async function hs256VsKoa(options: BenchOptions): Promise<BenchResult> {
-  const running = await tokenGateway('HS256');
-  // The floor of any JSON API on Koa: read the body, parse it, answer 201 with a JSON object.
+/** The baseline of any JSON API on Koa: read the body, parse it, answer 201 with a JSON object. */
+function bareJsonApp(): Koa {
   const bare = new Koa();
   bare.use(async (ctx) => {
     const chunks: Buffer[] = [];
@@ -71,7 +74,12 @@ async function hs256VsKoa(options: BenchOptions): Promise<BenchResult> {
     ctx.status = 201;
     ctx.body = { token: 'x'.repeat(400), joinUrl: `https://meet.example.com/${request.room}`, exp: 0, jti: 'x' };
   });
-  const baseline = await serve(bare);
+  return bare;
+}
+
+async function hs256VsKoa(options: BenchOptions): Promise<BenchResult> {
+  const running = await tokenGateway('HS256');
+  const baseline = await serve(bareJsonApp());
   const load = new LoadGenerator();
   try {
     const slice = (base: string) => (ms: number) => load.measure(`${base}/api/v1/tokens`, options.connections, ms, POST);
@@ -83,6 +91,81 @@ async function hs256VsKoa(options: BenchOptions): Promise<BenchResult> {
     await baseline.close();
     running.server.closeAllConnections();
     await running.shutdown('bench done');
+  }
+}
+
+/**
+ * The floor: what issue 5 asks of every token request, on bare Koa, nothing else: the bearer
+ * secret's hash compared in constant time, the body parsed and its fields checked, the client's
+ * scope (tenant, no room patterns, max ttl), a per-minute rate-limit counter, the signature and one
+ * audit line (JSON, written nowhere, as the gateway's logger here). No policy engine, metrics,
+ * request ids, security headers or error pages.
+ */
+function floorApp(signer: (input: string) => string): Koa {
+  const expected = createHash('sha256').update(API_SECRET).digest();
+  const counters = new Map<string, { window: number; count: number }>();
+  const audit = (line: string) => consume(line);
+  const app = new Koa();
+  app.use(async (ctx) => {
+    const presented = createHash('sha256').update((ctx.get('authorization') ?? '').replace(/^Bearer /, '')).digest();
+    if (!timingSafeEqual(presented, expected)) return ctx.throw(401);
+    const chunks: Buffer[] = [];
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) chunks.push(chunk);
+    const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { room?: unknown; tenant?: unknown; user?: { id?: unknown; name?: unknown }; ttlSeconds?: unknown };
+    const { room: name, tenant, user, ttlSeconds } = request;
+    if (typeof name !== 'string' || typeof tenant !== 'string' || typeof user?.id !== 'string' || typeof ttlSeconds !== 'number') return ctx.throw(400);
+    if (tenant !== 'sales' || name.includes('*') || ttlSeconds > 3600) return ctx.throw(403);
+    const now = Math.floor(Date.now() / 1000);
+    const window = Math.floor(now / 60);
+    const counter = counters.get('booking');
+    if (counter?.window === window) counter.count += 1;
+    else counters.set('booking', { window, count: 1 });
+    const jti = randomBytes(12).toString('base64url');
+    const room = name.toLowerCase();
+    const header = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url');
+    const claims = { iss: 'meet-gateway', aud: 'jitsi', sub: 'meet.jitsi', room, nbf: now - 10, exp: now + ttlSeconds, jti, context: { user: { id: user.id, name: user.name, moderator: true } } };
+    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    audit(`${JSON.stringify({ level: 30, time: Date.now(), audit: 'token_issued', client: 'booking', user: user.id, room, tenant, role: 'moderator', jti, exp: claims.exp })}\n`);
+    ctx.status = 201;
+    ctx.body = { token: `${input}.${signer(input)}`, joinUrl: `https://meet.example.com/${tenant}/${encodeURIComponent(room)}`, exp: claims.exp, jti };
+  });
+  return app;
+}
+
+const hmacSigner = (secret: Buffer) => (input: string) => createHmac('sha256', secret).update(input).digest('base64url');
+const rsaSigner = (key: KeyObject) => (input: string) => sign('sha256', Buffer.from(input), key).toString('base64url');
+
+async function floorHs256VsKoa(options: BenchOptions): Promise<BenchResult> {
+  const floor = await serve(floorApp(hmacSigner(Buffer.from(SECRET))));
+  const baseline = await serve(bareJsonApp());
+  const load = new LoadGenerator();
+  try {
+    const slice = (base: string) => (ms: number) => load.measure(`${base}/api/v1/tokens`, options.connections, ms, POST);
+    await warmUp(slice(floor.url), slice(baseline.url));
+    const result = await interleave(slice(floor.url), slice(baseline.url), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
+    return { ...result, note: `not the gateway: bare Koa with only what issue 5 asks of each token request (bearer hash, body and scope checks, rate-limit counter, HS256, audit line); ${options.connections} keep-alive connections` };
+  } finally {
+    load.close();
+    await baseline.close();
+    await floor.close();
+  }
+}
+
+async function floorRs256VsSign(options: BenchOptions): Promise<BenchResult> {
+  const privateKey = createPrivateKey(rsaPrivatePem());
+  const floor = await serve(floorApp(rsaSigner(privateKey)));
+  const input = Buffer.from(`${'e'.repeat(40)}.${'p'.repeat(380)}`);
+  const signOnce = () => sign('sha256', input, privateKey);
+  const batch = calibrate(signOnce, 200);
+  const load = new LoadGenerator();
+  try {
+    const http = (ms: number) => load.measure(`${floor.url}/api/v1/tokens`, options.connections, ms, POST);
+    await warmUp(http, (ms) => runFor(signOnce, ms, batch));
+    const result = await interleave(http, (ms) => runFor(signOnce, ms, batch), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
+    return { ...result, note: `not the gateway: bare Koa with only what issue 5 asks of each token request, RSA-2048; ${options.connections} keep-alive connections` };
+  } finally {
+    load.close();
+    await floor.close();
   }
 }
 
@@ -115,10 +198,22 @@ const cases: BenchCase[] = [
     run: hs256VsKoa,
   },
   {
+    name: 'floor: token API HS256, Koa',
+    description: "bare Koa doing only the token API's own work (not the gateway), HS256, vs a bare Koa JSON endpoint",
+    target: 0.5,
+    run: floorHs256VsKoa,
+  },
+  {
     name: 'token API RS256',
     description: "POST /api/v1/tokens (real gateway, RS256) vs a bare crypto.sign('sha256') loop",
     target: 0.8,
     run: rs256VsSign,
+  },
+  {
+    name: 'floor: token API RS256, Koa',
+    description: "bare Koa doing only the token API's own work (not the gateway), RS256, vs a bare crypto.sign('sha256') loop",
+    target: 0.8,
+    run: floorRs256VsSign,
   },
 ];
 
