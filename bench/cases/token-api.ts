@@ -199,7 +199,7 @@ const cases: BenchCase[] = [
   },
   {
     name: 'floor: token API HS256, Koa',
-    description: "bare Koa doing only the token API's own work (not the gateway), HS256, vs a bare Koa JSON endpoint",
+    description: 'bare Koa doing only what issue 5 asks of each token request (not the gateway), HS256, vs a bare Koa JSON endpoint',
     target: 0.5,
     run: floorHs256VsKoa,
   },
@@ -211,7 +211,7 @@ const cases: BenchCase[] = [
   },
   {
     name: 'floor: token API RS256, Koa',
-    description: "bare Koa doing only the token API's own work (not the gateway), RS256, vs a bare crypto.sign('sha256') loop",
+    description: "bare Koa doing only what issue 5 asks of each token request (not the gateway), RS256, vs a bare crypto.sign('sha256') loop",
     target: 0.8,
     run: floorRs256VsSign,
   },
