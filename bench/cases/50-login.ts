@@ -473,6 +473,12 @@ async function roundTrip(options: BenchOptions, subject: Subject): Promise<Bench
   }
 }
 
+/** The floors, each measured like the gateway (bench/lib/floor-server.ts). */
+const FLOORS: ReadonlyArray<{ kind: FloorSettings['kind']; name: string; on: string }> = [
+  { kind: 'raw', name: 'node:http', on: 'node:http' },
+  { kind: 'stack', name: 'Koa stack', on: 'Koa + openid-client' },
+];
+
 const cases: BenchCase[] = [
   {
     name: 'OIDC login start (Redis)',
@@ -480,36 +486,28 @@ const cases: BenchCase[] = [
     target: 0.5,
     run: (options) => loginStart(options, 'gateway'),
   },
-  {
-    name: 'floor: login start, node:http',
-    description: "the same login start with only the protocol's work on node:http (not the gateway) vs bare Koa \"hello\", per CPU-second",
-    target: 0.5,
-    run: (options) => loginStart(options, 'raw'),
-  },
-  {
-    name: 'floor: login start, Koa stack',
-    description: "the same login start with only the protocol's work on Koa + openid-client (not the gateway) vs bare Koa \"hello\", per CPU-second",
-    target: 0.5,
-    run: (options) => loginStart(options, 'stack'),
-  },
+  ...FLOORS.map(
+    (floor): BenchCase => ({
+      name: `floor: login start, ${floor.name}`,
+      description: `the same login start with only the protocol's work on ${floor.on} (not the gateway) vs bare Koa "hello", per CPU-second`,
+      target: 0.5,
+      run: (options) => loginStart(options, floor.kind),
+    }),
+  ),
   {
     name: 'OIDC login round trip',
     description: 'scripted /login → IdP → callback → join URL vs the same clients doing authorize + code exchange alone (logins/s)',
     target: 0.75,
     run: (options) => roundTrip(options, 'gateway'),
   },
-  {
-    name: 'floor: round trip, node:http',
-    description: "the same round trip through a server doing only the protocol's work on node:http (not the gateway) vs authorize + code exchange alone",
-    target: 0.75,
-    run: (options) => roundTrip(options, 'raw'),
-  },
-  {
-    name: 'floor: round trip, Koa stack',
-    description: "the same round trip through a server doing only the protocol's work on Koa + openid-client (not the gateway) vs authorize + code exchange alone",
-    target: 0.75,
-    run: (options) => roundTrip(options, 'stack'),
-  },
+  ...FLOORS.map(
+    (floor): BenchCase => ({
+      name: `floor: round trip, ${floor.name}`,
+      description: `the same round trip through a server doing only the protocol's work on ${floor.on} (not the gateway) vs authorize + code exchange alone`,
+      target: 0.75,
+      run: (options) => roundTrip(options, floor.kind),
+    }),
+  ),
 ];
 
 export default cases;

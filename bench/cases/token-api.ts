@@ -77,22 +77,55 @@ function bareJsonApp(): Koa {
   return bare;
 }
 
-async function hs256VsKoa(options: BenchOptions): Promise<BenchResult> {
-  const running = await tokenGateway('HS256');
+/** A token API at `url` against the bare Koa JSON endpoint, interleaved. */
+async function againstBareKoa(options: BenchOptions, url: string, note: string): Promise<BenchResult> {
   const baseline = await serve(bareJsonApp());
   const load = new LoadGenerator();
   try {
     const slice = (base: string) => (ms: number) => load.measure(`${base}/api/v1/tokens`, options.connections, ms, POST);
-    await warmUp(slice(running.url), slice(baseline.url));
-    const result = await interleave(slice(running.url), slice(baseline.url), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
-    return { ...result, note: `${BODY.length}-byte JSON body, bearer secret, memory store, ${options.connections} keep-alive connections` };
+    await warmUp(slice(url), slice(baseline.url));
+    const result = await interleave(slice(url), slice(baseline.url), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
+    return { ...result, note: `${note}; ${BODY.length}-byte JSON body, ${options.connections} keep-alive connections` };
   } finally {
     load.close();
     await baseline.close();
+  }
+}
+
+/** A token API at `url` against a bare crypto.sign('sha256') loop with the same RSA-2048 key, interleaved. */
+async function againstSignLoop(options: BenchOptions, url: string, note: string): Promise<BenchResult> {
+  const privateKey = createPrivateKey(rsaPrivatePem());
+  // A signing input of the size of a real token's (header + claims of this request).
+  const input = Buffer.from(`${'e'.repeat(40)}.${'p'.repeat(380)}`);
+  const signOnce = () => sign('sha256', input, privateKey);
+  const batch = calibrate(signOnce, 200);
+  const load = new LoadGenerator();
+  try {
+    const http = (ms: number) => load.measure(`${url}/api/v1/tokens`, options.connections, ms, POST);
+    await warmUp(http, (ms) => runFor(signOnce, ms, batch));
+    const result = await interleave(http, (ms) => runFor(signOnce, ms, batch), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
+    return { ...result, note: `${note}; RSA-2048; ${options.connections} keep-alive connections; baseline is one signature per op in this process` };
+  } finally {
+    load.close();
+  }
+}
+
+/** The real gateway's token API, stopped after `measure`. */
+async function withGateway(algorithm: 'HS256' | 'RS256', measure: (url: string) => Promise<BenchResult>): Promise<BenchResult> {
+  const running = await tokenGateway(algorithm);
+  try {
+    return await measure(running.url);
+  } finally {
     running.server.closeAllConnections();
     await running.shutdown('bench done');
   }
 }
+
+const GATEWAY_NOTE = 'real gateway: bearer secret, memory store';
+
+const hs256VsKoa = (options: BenchOptions) => withGateway('HS256', (url) => againstBareKoa(options, url, GATEWAY_NOTE));
+
+const rs256VsSign = (options: BenchOptions) => withGateway('RS256', (url) => againstSignLoop(options, url, GATEWAY_NOTE));
 
 /**
  * The floor: what issue 5 asks of every token request, on bare Koa, nothing else: the bearer
@@ -135,60 +168,22 @@ function floorApp(signer: (input: string) => string): Koa {
 const hmacSigner = (secret: Buffer) => (input: string) => createHmac('sha256', secret).update(input).digest('base64url');
 const rsaSigner = (key: KeyObject) => (input: string) => sign('sha256', Buffer.from(input), key).toString('base64url');
 
-async function floorHs256VsKoa(options: BenchOptions): Promise<BenchResult> {
-  const floor = await serve(floorApp(hmacSigner(Buffer.from(SECRET))));
-  const baseline = await serve(bareJsonApp());
-  const load = new LoadGenerator();
+const FLOOR_NOTE = "not the gateway: bare Koa with only what issue 5 asks of each token request (bearer hash, body and scope checks, rate-limit counter, signature, audit line)";
+
+/** A floor app's token API, stopped after `measure`. */
+async function withFloor(signer: (input: string) => string, measure: (url: string) => Promise<BenchResult>): Promise<BenchResult> {
+  const floor = await serve(floorApp(signer));
   try {
-    const slice = (base: string) => (ms: number) => load.measure(`${base}/api/v1/tokens`, options.connections, ms, POST);
-    await warmUp(slice(floor.url), slice(baseline.url));
-    const result = await interleave(slice(floor.url), slice(baseline.url), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
-    return { ...result, note: `not the gateway: bare Koa with only what issue 5 asks of each token request (bearer hash, body and scope checks, rate-limit counter, HS256, audit line); ${options.connections} keep-alive connections` };
+    return await measure(floor.url);
   } finally {
-    load.close();
-    await baseline.close();
     await floor.close();
   }
 }
 
-async function floorRs256VsSign(options: BenchOptions): Promise<BenchResult> {
-  const privateKey = createPrivateKey(rsaPrivatePem());
-  const floor = await serve(floorApp(rsaSigner(privateKey)));
-  const input = Buffer.from(`${'e'.repeat(40)}.${'p'.repeat(380)}`);
-  const signOnce = () => sign('sha256', input, privateKey);
-  const batch = calibrate(signOnce, 200);
-  const load = new LoadGenerator();
-  try {
-    const http = (ms: number) => load.measure(`${floor.url}/api/v1/tokens`, options.connections, ms, POST);
-    await warmUp(http, (ms) => runFor(signOnce, ms, batch));
-    const result = await interleave(http, (ms) => runFor(signOnce, ms, batch), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
-    return { ...result, note: `not the gateway: bare Koa with only what issue 5 asks of each token request, RSA-2048; ${options.connections} keep-alive connections` };
-  } finally {
-    load.close();
-    await floor.close();
-  }
-}
+const floorHs256VsKoa = (options: BenchOptions) => withFloor(hmacSigner(Buffer.from(SECRET)), (url) => againstBareKoa(options, url, FLOOR_NOTE));
 
-async function rs256VsSign(options: BenchOptions): Promise<BenchResult> {
-  const running = await tokenGateway('RS256');
-  const { createPrivateKey } = await import('node:crypto');
-  const privateKey = createPrivateKey(rsaPrivatePem());
-  // A signing input of the size of a real token's (header + claims of this request).
-  const input = Buffer.from(`${'e'.repeat(40)}.${'p'.repeat(380)}`);
-  const signOnce = () => sign('sha256', input, privateKey);
-  const batch = calibrate(signOnce, 200);
-  const load = new LoadGenerator();
-  try {
-    const http = (ms: number) => load.measure(`${running.url}/api/v1/tokens`, options.connections, ms, POST);
-    await warmUp(http, (ms) => runFor(signOnce, ms, batch));
-    const result = await interleave(http, (ms) => runFor(signOnce, ms, batch), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
-    return { ...result, note: `RSA-2048; ${options.connections} keep-alive connections; baseline is one signature per op in this process` };
-  } finally {
-    load.close();
-    running.server.closeAllConnections();
-    await running.shutdown('bench done');
-  }
-}
+const floorRs256VsSign = (options: BenchOptions) =>
+  withFloor(rsaSigner(createPrivateKey(rsaPrivatePem())), (url) => againstSignLoop(options, url, FLOOR_NOTE));
 
 const cases: BenchCase[] = [
   {
