@@ -15,6 +15,7 @@ import { pageRoutes } from './pages/routes.js';
 import type { Policy } from './policy/policy.js';
 import { createPolicy } from './policy/engine.js';
 import { apiRoutes } from './api/routes.js';
+import { inviteManagerRoutes } from './invites/manage.js';
 import { inviteRoutes } from './invites/routes.js';
 import { loginRoutes } from './login/routes.js';
 import type { ReadinessCheck, Services } from './services.js';
@@ -26,7 +27,7 @@ import { JitsiTarget } from './tokens/target.js';
  * The features of the gateway, in the order their routes are tried. Each is a RouteFactory:
  * request → provider → identity → policy → token → redirect lives in src/login/.
  */
-const FEATURES: RouteFactory[] = [keyRoutes, apiRoutes, inviteRoutes, pageRoutes, loginRoutes];
+const FEATURES: RouteFactory[] = [keyRoutes, apiRoutes, inviteRoutes, inviteManagerRoutes, pageRoutes, loginRoutes];
 
 export interface Gateway {
   app: Koa;

@@ -171,12 +171,7 @@ export async function createInvite(deps: ApiDeps, caller: Caller, body: InviteRe
   client?.assertOperation('invites');
   const { target, location } = locateFor(deps, client, body);
   if (client) client.assertModerator(body.role === 'moderator');
-  else if (caller.kind === 'person') {
-    const decision = await deps.policy.decide({ identity: caller.identity, location });
-    if (!decision.allow || decision.role !== 'moderator') {
-      throw new GatewayError(403, 'forbidden', 'Only moderators of this room can invite guests to it.', { detail: { rule: decision.rule } });
-    }
-  }
+  else if (caller.kind === 'person') await assertModerates(deps, caller.identity, location);
   const { invites } = deps.settings;
   if (body.uses > invites.maxUses) throw new GatewayError(400, 'invalid_request', `uses may be at most ${invites.maxUses}.`);
   const ttlSeconds = body.ttlSeconds ?? invites.defaultTtlSeconds;
@@ -185,6 +180,18 @@ export async function createInvite(deps: ApiDeps, caller: Caller, body: InviteRe
   assertFeaturesAllowed(target, features);
   const view = await deps.invites.create({ location, role: body.role, uses: body.uses, ttlSeconds, label: body.label, lobbyBypass: body.lobbyBypass, features }, principalOf(caller));
   return inviteView(view);
+}
+
+/**
+ * A person may invite guests only to a room where the policy (with the room registry) makes them
+ * moderator. Shared by createInvite and the moderator's invite page (src/invites/manage.ts), so
+ * the page shows its form exactly when creating would be allowed.
+ */
+export async function assertModerates(deps: Pick<ApiDeps, 'policy'>, identity: Identity, location: RoomLocation): Promise<void> {
+  const decision = await deps.policy.decide({ identity, location });
+  if (!decision.allow || decision.role !== 'moderator') {
+    throw new GatewayError(403, 'forbidden', 'Only moderators of this room can invite guests to it.', { detail: { rule: decision.rule } });
+  }
 }
 
 export async function listInvites(deps: ApiDeps, caller: Caller): Promise<{ invites: InviteResponse[] }> {

@@ -73,6 +73,9 @@ export const roomResponseSchema = z.strictObject({
   updatedBy: z.string(),
 });
 
+/** Longest invite label (the note shown to guests). */
+export const MAX_INVITE_LABEL = 200;
+
 export const inviteRequestSchema = z.strictObject({
   target: targetName.optional(),
   tenant: tenant.optional(),
@@ -80,7 +83,7 @@ export const inviteRequestSchema = z.strictObject({
   role: z.enum(INVITE_ROLES).default('participant'),
   uses: z.number().int().positive().default(1).describe('How many guests may redeem it; at most api.invites.maxUses'),
   ttlSeconds: z.number().int().positive().optional().describe('How long the link works; default api.invites.defaultTtlSeconds, at most api.invites.maxTtlSeconds'),
-  label: text(200).optional().describe('Shown to the guest on the invite page'),
+  label: text(MAX_INVITE_LABEL).optional().describe('Shown to the guest on the invite page'),
   lobbyBypass: z.boolean().optional(),
   features: featuresSchema.optional(),
 });

@@ -2,9 +2,9 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/body.js';
 import { extendPagePolicy } from '../http/middleware/headers.js';
-import type { Logger } from '../observability/logger.js';
 import type { Services } from '../services.js';
 import { FORM_TTL_SECONDS, InviteFormTokens } from './csrf.js';
+import { requestLog, roomForDisplay } from './page-support.js';
 import { InviteGoneError, Invites, INVITE_ID_PATTERN, type InviteRecord } from './invites.js';
 
 /**
@@ -28,7 +28,7 @@ export function inviteRoutes(services: Services): Router {
 
   const gone = (ctx: Context, error: InviteGoneError) => {
     services.metrics.errors.inc({ kind: error.reason === 'unknown' ? 'not_found' : 'gone' });
-    log(ctx)?.info({ code: 'gone', reason: error.reason, path: ctx.path }, 'invite cannot be used');
+    requestLog(ctx)?.info({ code: 'gone', reason: error.reason, path: ctx.path }, 'invite cannot be used');
     ctx.status = error.reason === 'unknown' ? 404 : 410;
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = pages.inviteGonePage({ reason: error.reason, acceptLanguage: ctx.get('accept-language') });
@@ -45,7 +45,7 @@ export function inviteRoutes(services: Services): Router {
     ctx.body = pages.invitePage({
       action: `${services.publicUrl}/invite/${invite.id}`,
       csrfToken: token,
-      room: safeDecode(invite.room),
+      room: roomForDisplay(invite.room),
       tenant: invite.tenant,
       role: invite.role,
       label: invite.label,
@@ -77,7 +77,7 @@ export function inviteRoutes(services: Services): Router {
       // A stale, replayed or forged form starts over with a fresh page.
       if (!(await formTokens.redeem(id, csrf, cookie))) {
         services.metrics.errors.inc({ kind: 'login_mismatch' });
-        log(ctx)?.info({ code: 'login_mismatch', path: ctx.path }, 'invite form without a matching CSRF token');
+        requestLog(ctx)?.info({ code: 'login_mismatch', path: ctx.path }, 'invite form without a matching CSRF token');
         ctx.status = 400;
         return await showForm(ctx, invite, { error: 'This page had expired. Please enter your name again.', name: cleanName(form.get('name') ?? '').name ?? '' });
       }
@@ -109,16 +109,4 @@ export function cleanName(raw: string): { name: string; problem?: undefined } | 
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/u.test(name)) return { problem: 'Please use only visible characters.' };
   return { name };
-}
-
-function safeDecode(room: string): string {
-  try {
-    return decodeURIComponent(room);
-  } catch {
-    return room;
-  }
-}
-
-function log(ctx: Context): Logger | undefined {
-  return ctx.state.log as Logger | undefined;
 }

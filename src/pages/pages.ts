@@ -8,6 +8,7 @@ import type {
   ErrorPageInput,
   InlineResultPageInput,
   InviteGonePageInput,
+  InviteManagerPageInput,
   InvitePageInput,
   LoggedOutPageInput,
   PageRenderer,
@@ -55,6 +56,23 @@ const RESTARTABLE = new Set<ErrorCode>([
   'internal_error',
   'access_denied',
 ]);
+
+/**
+ * A `context.reason` that makes a code's general text precise: the person is told what to do
+ * (join the meeting first; ask a moderator) instead of the code's generic explanation.
+ */
+const REASON_TEXT: Readonly<Record<string, MessageKey>> = {
+  'unauthorized:signin': 'manage.signInFirst',
+  'forbidden:moderator': 'manage.moderatorsOnly',
+};
+
+/** Invite statuses as the moderator reads them. */
+const STATUS_TEXT: Readonly<Record<InviteManagerPageInput['invites'][number]['status'], MessageKey>> = {
+  active: 'manage.status.active',
+  used_up: 'manage.status.used_up',
+  expired: 'manage.status.expired',
+  revoked: 'manage.status.revoked',
+};
 
 /**
  * Every code the gateway can produce (exhaustive: a new ErrorCode fails tsc here). Each has a
@@ -127,7 +145,7 @@ export class ThemedPages implements PageRenderer {
     const body = html`<div class="card" data-error="${code}">
 <p class="small">${t('error.heading', { status: input.status })}</p>
 <h1>${title}</h1>
-<p>${t(`error.${code}.body`)}</p>
+<p>${t(REASON_TEXT[`${code}:${context.reason ?? ''}`] ?? `error.${code}.body`)}</p>
 ${room ? html`<p>${t('common.meeting')} <strong>${room}</strong></p>` : ''}
 ${message}
 ${actions}
@@ -274,6 +292,88 @@ ${
     return this.document(language, t, t('invite.title'), body);
   }
 
+  inviteManagerPage(input: InviteManagerPageInput): string {
+    const { language, t } = this.language(input.acceptLanguage);
+    const where = input.tenant ? `${input.tenant}/${input.room}` : input.room;
+    const title = t('manage.title');
+    const invalid = input.error !== undefined && input.error !== '';
+    const hidden = (action: 'create' | 'revoke') => html`<input type="hidden" name="csrf" value="${input.csrfToken}">
+<input type="hidden" name="action" value="${action}">`;
+    const created = input.created
+      ? html`<section class="card" aria-labelledby="created-title" data-created>
+<h2 id="created-title">${t('manage.createdHeading')}</h2>
+<p>${t(input.created.role === 'moderator' ? 'manage.createdModerator' : 'manage.createdParticipant')}</p>
+<label for="created-link">${t('manage.linkLabel')}</label>
+<input id="created-link" type="text" readonly value="${input.created.url}" aria-describedby="created-hint">
+<p class="hint" id="created-hint">${t('manage.createdHint')}</p>
+</section>`
+      : '';
+    const problem = invalid
+      ? language === 'en'
+        ? html`<p class="problem" id="create-error" role="alert">${input.error}</p>`
+        : html`<p class="problem" id="create-error" role="alert">${t('manage.problem')}<br><span lang="en">${input.error}</span></p>`
+      : '';
+    const roleChoice = (role: 'participant' | 'moderator') =>
+      html`<div class="choice"><input type="radio" id="role-${role}" name="role" value="${role}"${input.entered.role === role ? trusted(' checked') : ''}><label for="role-${role}">${t(`manage.role.${role}`)}</label></div>`;
+    const form = html`<section class="card" aria-labelledby="create-title">
+<h2 id="create-title">${t('manage.createHeading')}</h2>
+${problem}
+<form method="post" action="${input.action}" novalidate${invalid ? trusted(' aria-describedby="create-error"') : ''}>
+${hidden('create')}
+<fieldset>
+<legend>${t('manage.roleLegend')}</legend>
+${roleChoice('participant')}
+${roleChoice('moderator')}
+</fieldset>
+<label for="uses">${t('manage.usesLabel')}</label>
+<input id="uses" name="uses" type="number" inputmode="numeric" required min="1" max="${String(input.maxUses)}" step="1" value="${input.entered.uses}" aria-describedby="uses-hint">
+<p class="hint" id="uses-hint">${t('manage.usesHint', { max: input.maxUses })}</p>
+<label for="ttl">${t('manage.validityLabel')}</label>
+<select id="ttl" name="ttlSeconds">${input.validity.map(
+      (seconds) => html`<option value="${String(seconds)}"${String(seconds) === input.entered.ttlSeconds ? trusted(' selected') : ''}>${duration(t, seconds)}</option>`,
+    )}</select>
+<label for="label">${t('manage.labelLabel')}</label>
+<input id="label" name="label" type="text" maxlength="${String(input.maxLabelLength)}" value="${input.entered.label}" aria-describedby="label-hint">
+<p class="hint" id="label-hint">${t('manage.labelHint')}</p>
+<div class="actions"><button class="button" type="submit">${t('manage.create')}</button></div>
+</form>
+</section>`;
+    const list =
+      input.invites.length === 0
+        ? html`<p>${t('manage.none')}</p>`
+        : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="list-title"><table>
+<thead><tr><th scope="col">${t('manage.col.invite')}</th><th scope="col">${t('manage.col.uses')}</th><th scope="col">${t('manage.col.status')}</th><th scope="col">${t('manage.col.action')}</th></tr></thead>
+<tbody>${input.invites.map(
+            (invite) => html`<tr data-invite="${invite.id}">
+<td>${invite.label ? html`<q>${invite.label}</q><br>` : ''}<span class="small">${t(`manage.role.${invite.role}`)}</span><br><code>${invite.url}</code></td>
+<td class="nowrap">${t('manage.usesValue', { used: invite.used, uses: invite.uses })}</td>
+<td data-status="${invite.status}">${t(STATUS_TEXT[invite.status])}${invite.status === 'active' ? html`<br><span class="small nowrap">${t('manage.until', { time: utcTime(invite.expiresAt) })}</span>` : ''}</td>
+<td>${
+              invite.status === 'active'
+                ? html`<form method="post" action="${input.action}">
+${hidden('revoke')}
+<input type="hidden" name="id" value="${invite.id}">
+<button class="button secondary" type="submit" aria-label="${t('manage.revokeNamed', { link: invite.label ?? invite.id })}">${t('manage.revoke')}</button>
+</form>`
+                : ''
+            }</td>
+</tr>`,
+          )}</tbody>
+</table></div>`;
+    const body = html`<div class="card">
+<h1>${title}</h1>
+<p>${t('common.meeting')} <strong>${where}</strong></p>
+<p>${t('manage.lead')}</p>
+</div>
+${created}
+${form}
+<section class="card" aria-labelledby="list-title">
+<h2 id="list-title">${t('manage.listHeading')}</h2>
+${list}
+</section>`;
+    return this.document(language, t, title, body);
+  }
+
   inviteGonePage(input: InviteGonePageInput): string {
     const { language, t } = this.language(input.acceptLanguage);
     const body = html`<div class="card" data-invite-gone="${input.reason}">
@@ -283,6 +383,19 @@ ${
 </div>`;
     return this.document(language, t, t('inviteGone.title'), body, { support: true });
   }
+}
+
+/** A lifetime from the "valid for" choices, in whole days, hours or minutes. */
+function duration(t: Translate, seconds: number): string {
+  if (seconds % 86400 === 0) return seconds === 86400 ? t('manage.duration.day') : t('manage.duration.days', { count: seconds / 86400 });
+  if (seconds % 3600 === 0) return seconds === 3600 ? t('manage.duration.hour') : t('manage.duration.hours', { count: seconds / 3600 });
+  return t('manage.duration.minutes', { count: Math.max(1, Math.round(seconds / 60)) });
+}
+
+/** `2026-11-24 17:05 UTC`: the same for every reader, whatever the server's time zone. */
+function utcTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** The data block read by POST_RESULT_SCRIPT, then the script (allowed by its hash). */

@@ -43,6 +43,46 @@ export interface InvitePageInput {
   acceptLanguage?: string | undefined;
 }
 
+/**
+ * The moderator's invite page (/invites/<tenant>/<room>): a form that creates an invite link for
+ * the room and the list of the person's links for it, each with a button to withdraw it. Every
+ * form POSTs (application/x-www-form-urlencoded) to `action` with `csrf` and `action`
+ * (`create`: role, uses, ttlSeconds, label; `revoke`: id).
+ */
+export interface InviteManagerPageInput {
+  action: string;
+  /** Value of the hidden `csrf` field of every form on the page. */
+  csrfToken: string;
+  /** The room name as people read it (decoded), and its tenant. */
+  room: string;
+  tenant?: string | undefined;
+  /** Largest number of uses (api.invites.maxUses); the smallest is 1. */
+  maxUses: number;
+  /** Longest note (label). */
+  maxLabelLength: number;
+  /** Lifetimes offered, in seconds; `entered.ttlSeconds` is selected. */
+  validity: number[];
+  /** The form's values: the defaults, or what was entered before a problem. */
+  entered: { role: 'moderator' | 'participant'; uses: string; ttlSeconds: string; label: string };
+  /** The link just created, shown in a read-only field to copy. */
+  created?: { url: string; role: 'moderator' | 'participant' } | undefined;
+  /** The person's invites for this room, newest first. */
+  invites: Array<{
+    id: string;
+    url: string;
+    role: 'moderator' | 'participant';
+    label?: string | undefined;
+    uses: number;
+    used: number;
+    status: 'active' | 'used_up' | 'expired' | 'revoked';
+    /** ISO 8601. */
+    expiresAt: string;
+  }>;
+  /** What went wrong with the last POST (English, from the gateway). */
+  error?: string | undefined;
+  acceptLanguage?: string | undefined;
+}
+
 /** Why an invite link no longer works (HTTP 410; unknown is 404). */
 export interface InviteGonePageInput {
   reason: 'used_up' | 'expired' | 'revoked' | 'unknown';
@@ -86,6 +126,7 @@ export interface PageRenderer {
   errorPage(input: ErrorPageInput): string;
   invitePage(input: InvitePageInput): string;
   inviteGonePage(input: InviteGonePageInput): string;
+  inviteManagerPage(input: InviteManagerPageInput): string;
   chooserPage(input: ChooserPageInput): string;
   inlineResultPage(input: InlineResultPageInput): string;
   loggedOutPage(input: LoggedOutPageInput): string;
@@ -113,6 +154,23 @@ export const plainPages: PageRenderer = {
       unknown: 'This invite link is not valid. Check that you copied all of it.',
     };
     return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Invite no longer valid</title></head><body><main><h1>This invite cannot be used</h1><p>${why[reason]}</p><p>Ask the person who invited you for a new link.</p></main></body></html>`;
+  },
+  inviteManagerPage({ action, csrfToken, room, tenant, maxUses, maxLabelLength, validity, entered, created, invites, error }) {
+    const where = tenant ? `${escapeHtml(tenant)}/${escapeHtml(room)}` : escapeHtml(room);
+    const hidden = (name: string, value: string) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
+    const problem = error ? `<p role="alert" id="create-error">${escapeHtml(error)}</p>` : '';
+    const link = created ? `<h2>Your new link</h2><label for="created-link">Invitation link</label> <input id="created-link" type="text" readonly value="${escapeHtml(created.url)}">` : '';
+    const options = validity.map((seconds) => `<option value="${seconds}"${String(seconds) === entered.ttlSeconds ? ' selected' : ''}>${seconds / 3600} h</option>`).join('');
+    const roles = (['participant', 'moderator'] as const)
+      .map((role) => `<input type="radio" id="role-${role}" name="role" value="${role}"${entered.role === role ? ' checked' : ''}> <label for="role-${role}">${role === 'moderator' ? 'Moderator' : 'Guest'}</label>`)
+      .join(' ');
+    const rows = invites
+      .map(
+        (invite) =>
+          `<li><code>${escapeHtml(invite.url)}</code> ${escapeHtml(invite.label ?? '')} (${invite.role}, ${invite.used}/${invite.uses}, ${invite.status}, until ${escapeHtml(invite.expiresAt)})${invite.status === 'active' ? ` <form method="post" action="${escapeHtml(action)}">${hidden('csrf', csrfToken)}${hidden('action', 'revoke')}${hidden('id', invite.id)}<button type="submit">Withdraw</button></form>` : ''}</li>`,
+      )
+      .join('');
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Invite guests to ${where}</title></head><body><main><h1>Invite guests to ${where}</h1>${link}${problem}<form method="post" action="${escapeHtml(action)}">${hidden('csrf', csrfToken)}${hidden('action', 'create')}<fieldset><legend>Guests join as</legend>${roles}</fieldset><label for="uses">Number of guests (1 to ${maxUses})</label> <input id="uses" name="uses" type="number" min="1" max="${maxUses}" value="${escapeHtml(entered.uses)}"> <label for="ttl">Valid for</label> <select id="ttl" name="ttlSeconds">${options}</select> <label for="label">Note for your guests (optional)</label> <input id="label" name="label" type="text" maxlength="${maxLabelLength}" value="${escapeHtml(entered.label)}"> <button type="submit">Create link</button></form><h2>Your links for this meeting</h2><ul>${rows}</ul></main></body></html>`;
   },
   chooserPage({ providers }) {
     const items = providers.map((provider) => `<li><a href="${escapeHtml(provider.url)}">${escapeHtml(provider.displayName)}</a></li>`).join('');

@@ -53,8 +53,18 @@ th,td{text-align:left;padding:.375rem .5rem;border-bottom:1px solid var(--rule);
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.875rem}
 pre{background:var(--bg);padding:.75rem;border-radius:.375rem;white-space:pre-wrap;overflow-wrap:anywhere;margin:0 0 .75rem}
 label{display:block;font-weight:600;margin:1rem 0 .25rem}
-input[type=text],input[type=password]{display:block;width:100%;min-height:2.75rem;padding:.5rem .75rem;font:inherit;color:var(--text);background:var(--surface);border:2px solid var(--text);border-radius:.375rem}
+input[type=text],input[type=password],input[type=number],select{display:block;width:100%;min-height:2.75rem;padding:.5rem .75rem;font:inherit;color:var(--text);background:var(--surface);border:2px solid var(--text);border-radius:.375rem}
 .hint{font-size:.875rem;margin:.25rem 0 0}
+input[readonly]{background:var(--bg)}
+fieldset{border:0;padding:0;margin:1rem 0 0;min-width:0}
+legend{font-weight:600;padding:0;margin:0 0 .25rem}
+.choice{display:flex;align-items:center;gap:.5rem;margin:.25rem 0}
+.choice label{display:inline;font-weight:400;margin:0}
+.choice input{width:1.25rem;height:1.25rem;margin:0;accent-color:var(--accent)}
+td form{margin:0}
+td code{overflow-wrap:anywhere;word-break:break-all}
+.nowrap{white-space:nowrap}
+td .button{min-height:2.25rem;padding:.25rem .75rem}
 .problem{font-weight:600;border-left:4px solid var(--text);padding-left:.75rem}
 .notice{border:2px solid var(--accent);border-radius:.5rem;padding:.75rem 1rem;margin:0 0 1rem}
 footer{width:100%;max-width:42rem;margin:0 auto;padding:0 1rem 1.5rem;font-size:.875rem}

@@ -6,7 +6,7 @@ import { signInAtDevIdp, startDemo, type RunningDemo } from './harness.js';
 
 /**
  * Guest invites in the demo: alice (a moderator by the demo policy) signs in and creates an invite
- * with her gateway session; a guest in another browser opens it, gives a name, lands in the room
+ * on the moderator's invite page with her gateway session; a guest in another browser opens it, gives a name, lands in the room
  * with a guest token; the used-up link then gets the "cannot be used" page.
  */
 
@@ -29,11 +29,22 @@ describe('invite page', { timeout: 60_000 }, () => {
     await hostPage.locator('#sign-in').click();
     await signInAtDevIdp(hostPage, 'alice');
     await hostPage.waitForURL((url) => url.hash.startsWith('#jwt='));
-    const created = await hostPage.request.post(`${demo.url}/api/v1/invites`, {
-      data: { tenant: 'acme', room: 'Weekly Sync', role: 'participant', uses: 1, label: 'Guest talk: compilers' },
-    });
-    expect(created.status()).toBe(201);
-    const invite = (await created.json()) as { url: string };
+    // The moderator's invite page: the link a Jitsi operator puts in the meeting's welcome text.
+    const hostProblems = watchProblems(hostPage);
+    const manager = await hostPage.goto(`${demo.url}/invites/acme/Weekly%20Sync`);
+    expect(manager?.status()).toBe(200);
+    expect(await hostPage.locator('h1').textContent()).toBe('Invite guests');
+    await checkPage(hostPage, 'invite-manager', hostProblems);
+    await hostPage.getByLabel('Guest', { exact: true }).check();
+    await hostPage.getByLabel('Number of guests').fill('1');
+    await hostPage.getByLabel('Note for your guests (optional)').fill('Guest talk: compilers');
+    await hostPage.getByRole('button', { name: 'Create link' }).click();
+    await hostPage.locator('#created-link').waitFor();
+    const invite = { url: await hostPage.locator('#created-link').inputValue() };
+    expect(invite.url).toMatch(new RegExp(`^${demo.url}/invite/[\\w-]{22}$`));
+    expect(await hostPage.locator('#created-link').getAttribute('readonly')).not.toBeNull();
+    expect(await hostPage.locator('tbody tr').count()).toBe(1);
+    await checkPage(hostPage, 'invite-manager-created', hostProblems);
     await host.close();
 
     const guest = await newContext(browser, { locale: 'fr-FR' });

@@ -118,6 +118,53 @@ describe('error pages', () => {
   });
 });
 
+describe('moderator invite page', () => {
+  const input = {
+    action: '/sso/invites/acme/team%20call',
+    csrfToken: '1.tok',
+    room: 'team call',
+    tenant: 'acme',
+    maxUses: 50,
+    maxLabelLength: 200,
+    validity: [3600, 86400, 7 * 86400, 5400],
+    entered: { role: 'moderator' as const, uses: '3', ttlSeconds: '86400', label: '"><b>x</b>' },
+    invites: [
+      { id: 'A'.repeat(22), url: 'https://meet.example.com/sso/invite/AAA', role: 'participant' as const, label: '<i>talk</i>', uses: 2, used: 1, status: 'active' as const, expiresAt: '2026-01-02T10:00:00.000Z' },
+      { id: 'B'.repeat(22), url: 'https://meet.example.com/sso/invite/BBB', role: 'moderator' as const, uses: 1, used: 1, status: 'used_up' as const, expiresAt: '2026-01-02T10:00:00.000Z' },
+    ],
+  };
+
+  it('keeps what was entered, escaped, and offers withdrawing only active links', () => {
+    const page = pages.inviteManagerPage(input);
+    expect(page).toContain('<input type="radio" id="role-moderator" name="role" value="moderator" checked>');
+    expect(page).toContain('<option value="86400" selected>1 day</option>');
+    expect(page).toContain('<option value="5400">90 minutes</option>');
+    expect(page).toContain('<option value="604800">7 days</option>');
+    expect(page).toContain('value="&quot;&gt;&lt;b&gt;x&lt;/b&gt;"');
+    expect(page).toContain('<q>&lt;i&gt;talk&lt;/i&gt;</q>');
+    expect(page).toContain('until 2026-01-02 10:00 UTC');
+    expect(page.match(/name="action" value="revoke"/g)).toHaveLength(1);
+    expect(page).toContain('aria-label="Withdraw &lt;i&gt;talk&lt;/i&gt;"');
+    expect(page).not.toContain('created-link');
+  });
+
+  it('shows a new link read-only, and an English problem marked as English on a German page', () => {
+    const page = pages.inviteManagerPage({ ...input, acceptLanguage: 'de', created: { url: 'https://meet.example.com/sso/invite/CCC', role: 'participant' }, error: 'uses may be at most 50.' });
+    expect(page).toContain('<input id="created-link" type="text" readonly value="https://meet.example.com/sso/invite/CCC"');
+    expect(page).toContain('<h1>Gäste einladen</h1>');
+    expect(page).toContain('Bitte prüfen Sie Ihre Angaben.<br><span lang="en">uses may be at most 50.</span>');
+  });
+
+  it('without links: says so; the error pages for it tell the person what to do', () => {
+    expect(pages.inviteManagerPage({ ...input, invites: [] })).toContain('You have not created any links for this meeting yet.');
+    const signIn = pages.errorPage({ status: 401, code: 'unauthorized', message: 'm', acceptLanguage: 'fr', context: { reason: 'signin', meetingUrl: 'https://meet.example.com/acme/x' } });
+    expect(signIn).toContain(fr['manage.signInFirst']);
+    expect(signIn).toContain('href="https://meet.example.com/acme/x"');
+    expect(pages.errorPage({ status: 403, code: 'forbidden', message: 'm', context: { reason: 'moderator' } })).toContain(en['manage.moderatorsOnly']);
+    expect(pages.errorPage({ status: 401, code: 'unauthorized', message: 'm' })).toContain(en['error.unauthorized.body']);
+  });
+});
+
 describe('inline result page', () => {
   it('carries the message in a data block that cannot close the script element', () => {
     const page = pages.inlineResultPage({

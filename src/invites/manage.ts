@@ -1,0 +1,209 @@
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { assertModerates, createInvite, listInvites, locateFor, principalOf, revokeInvite, type ApiDeps, type Caller } from '../api/operations.js';
+import { createApiDeps, enforcePersonRateLimit } from '../api/routes.js';
+import { MAX_INVITE_LABEL } from '../api/schemas.js';
+import { readBody } from '../http/body.js';
+import { GatewayError } from '../http/errors.js';
+import type { InviteManagerPageInput } from '../pages/renderer.js';
+import type { Services } from '../services.js';
+import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
+import { FORM_TTL_SECONDS, InviteFormTokens } from './csrf.js';
+import { requestLog, roomForDisplay } from './page-support.js';
+import { readManageForm, validityChoices, type EnteredInvite, type RoomRequest } from './manage-form.js';
+import { gatewaySessionReader } from './session.js';
+
+/**
+ * The moderator's side of invite links, for people in a browser: GET /invites/<tenant>/<room>
+ * (`-` for a room without tenant; `?target=<name>` for another than the default target) shows a
+ * form that creates an invite link for the room and the person's links for it, each with a
+ * "withdraw" button. It needs the gateway session of someone the policy makes moderator of the
+ * room: without a session 401 (join the meeting first), otherwise 403.
+ *
+ * Creating, listing and withdrawing are the API's own operations (createInvite, listInvites,
+ * revokeInvite with the session person as caller): the page adds no rule of its own.
+ *
+ * CSRF exactly like the guest form (src/invites/routes.ts): each page carries a fresh
+ * InviteFormTokens token bound to the person and the room, also set as a SameSite=Strict,
+ * HttpOnly cookie scoped to the page's path; a POST needs both copies to agree, the token to be
+ * fresh, and it is accepted once.
+ */
+export const MANAGE_COOKIE = 'jsg_invites';
+const FORM_LIMIT_BYTES = 4096;
+const TARGET_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** The room a request is about, and who asks. */
+interface ManagedRoom {
+  caller: Extract<Caller, { kind: 'person' }>;
+  target: JitsiTarget;
+  location: RoomLocation;
+  /** The room as the invite body names it (normalized: the page's address cannot widen it). */
+  request: RoomRequest;
+  /** Canonical path of the page: the cookie's Path, and the forms' action with `query`. */
+  path: string;
+  action: string;
+  /** What the form tokens are bound to. */
+  formId: string;
+}
+
+interface Outcome {
+  status: number;
+  error?: string | undefined;
+  entered?: EnteredInvite | undefined;
+  created?: InviteManagerPageInput['created'];
+}
+
+export function inviteManagerRoutes(services: Services): Router {
+  const deps: ApiDeps = createApiDeps(services);
+  const sessions = gatewaySessionReader(services);
+  const formTokens = new InviteFormTokens(services.store);
+  const settings = services.config.api.invites;
+  const validity = validityChoices(settings);
+  const secure = services.publicUrl.startsWith('https:');
+  const { pages } = services;
+  const router = new Router();
+
+  const defaults = (): EnteredInvite => ({ role: 'participant', uses: '1', ttlSeconds: String(settings.defaultTtlSeconds), label: '' });
+
+  /** Who asks about which room: 401 without a session, 4xx for a room that cannot be, 403 unless moderator. */
+  const open = async (ctx: Context & { params: Record<string, string> }): Promise<ManagedRoom> => {
+    const asked = roomOf(ctx);
+    const identity = await sessions.identity(ctx);
+    if (!identity) {
+      const meetingUrl = meetingOf(deps, asked);
+      throw new GatewayError(401, 'unauthorized', 'Join the meeting (sign in) first, then open this page again.', {
+        context: { reason: 'signin', ...(meetingUrl ? { meetingUrl } : {}) },
+      });
+    }
+    await enforcePersonRateLimit(services.store, identity);
+    const { target, location } = locateFor(deps, undefined, asked);
+    try {
+      await assertModerates(deps, identity, location);
+    } catch (error) {
+      if (!(error instanceof GatewayError) || error.status !== 403) throw error;
+      throw new GatewayError(403, 'forbidden', error.message, {
+        detail: error.detail,
+        context: { reason: 'moderator', room: display(location), meetingUrl: target.joinUrl(location, undefined) },
+      });
+    }
+    const caller: ManagedRoom['caller'] = { kind: 'person', identity };
+    const tenant = location.tenant ?? '-';
+    const path = `${services.basePath}/invites/${encodeURIComponent(tenant)}/${location.room}`;
+    return {
+      caller,
+      target,
+      location,
+      request: { target: asked.target, tenant: location.tenant, room: location.room },
+      path,
+      action: asked.target !== undefined ? `${path}?target=${asked.target}` : path,
+      formId: `manage:${principalOf(caller)}:${location.target}/${tenant}/${location.room}`,
+    };
+  };
+
+  const render = async (ctx: Context, room: ManagedRoom, outcome: Outcome): Promise<void> => {
+    const token = await formTokens.issue(room.formId);
+    ctx.append('Set-Cookie', `${MANAGE_COOKIE}=${token}; Path=${room.path}; Max-Age=${FORM_TTL_SECONDS}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`);
+    const { location } = room;
+    const mine = (await listInvites(deps, room.caller)).invites.filter(
+      (invite) => invite.target === location.target && invite.tenant === location.tenant && invite.room === location.room,
+    );
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = pages.inviteManagerPage({
+      action: room.action,
+      csrfToken: token,
+      room: roomForDisplay(location.room),
+      tenant: location.tenant,
+      maxUses: settings.maxUses,
+      maxLabelLength: MAX_INVITE_LABEL,
+      validity,
+      entered: outcome.entered ?? defaults(),
+      created: outcome.created,
+      invites: mine.map((invite) => ({
+        id: invite.id,
+        url: invite.url,
+        role: invite.role,
+        label: invite.label,
+        uses: invite.uses,
+        used: invite.used,
+        status: invite.status,
+        expiresAt: invite.expiresAt,
+      })),
+      error: outcome.error,
+      acceptLanguage: ctx.get('accept-language'),
+    });
+    ctx.status = outcome.status;
+  };
+
+  /** A refused POST: counted and logged once, answered with the page and the reason. */
+  const refused = async (ctx: Context, room: ManagedRoom, error: GatewayError, entered?: EnteredInvite): Promise<void> => {
+    services.metrics.errors.inc({ kind: error.code });
+    requestLog(ctx)?.[error.level]({ code: error.code, status: error.status, path: ctx.path, ...error.detail }, error.message);
+    await render(ctx, room, { status: error.status, error: error.message, entered });
+  };
+
+  router.get('/invites/:tenant/:room', async (ctx) => {
+    await render(ctx, await open(ctx), { status: 200 });
+  });
+
+  router.post('/invites/:tenant/:room', async (ctx) => {
+    const room = await open(ctx);
+    const form = new URLSearchParams(await readBody(ctx, { limit: FORM_LIMIT_BYTES, types: ['application/x-www-form-urlencoded'] }));
+    const action = readManageForm(form, room.request);
+    const entered = action.kind === 'create' ? action.entered : undefined;
+    // A stale, replayed or forged form: nothing is done; the page again with a fresh token.
+    if (!(await formTokens.redeem(room.formId, form.get('csrf') ?? '', ctx.cookies.get(MANAGE_COOKIE) ?? ''))) {
+      return refused(ctx, room, new GatewayError(400, 'login_mismatch', 'This page had expired. Please try again.'), entered);
+    }
+    switch (action.kind) {
+      case 'unknown':
+        return refused(ctx, room, new GatewayError(400, 'invalid_request', 'This form cannot be used here.'));
+      case 'revoke':
+        try {
+          await revokeInvite(deps, room.caller, action.id);
+        } catch (error) {
+          if (error instanceof GatewayError && error.status === 404) return refused(ctx, room, error);
+          throw error;
+        }
+        ctx.redirect(room.action);
+        ctx.status = 303;
+        return;
+      case 'create': {
+        if ('problem' in action) return refused(ctx, room, new GatewayError(400, 'invalid_request', action.problem), entered);
+        try {
+          const invite = await createInvite(deps, room.caller, action.body);
+          return await render(ctx, room, { status: 201, created: { url: invite.url, role: invite.role } });
+        } catch (error) {
+          if (error instanceof GatewayError && error.status === 400) return refused(ctx, room, error, entered);
+          throw error;
+        }
+      }
+    }
+  });
+
+  return router;
+}
+
+/** The room named by the address: tenant (`-`: none) and room from the path, target from the query. */
+function roomOf(ctx: Context & { params: Record<string, string> }): RoomRequest {
+  const target = ctx.query.target;
+  if (target !== undefined && (typeof target !== 'string' || !TARGET_NAME.test(target))) {
+    throw new GatewayError(400, 'invalid_request', 'The query parameter target must be one target name.');
+  }
+  const tenant = ctx.params.tenant ?? '';
+  return { target, tenant: tenant === '-' ? undefined : tenant, room: ctx.params.room ?? '' };
+}
+
+/** The meeting's address (without token), to join it and come back; undefined when the room cannot be. */
+function meetingOf(deps: ApiDeps, asked: RoomRequest): string | undefined {
+  try {
+    const { target, location } = locateFor(deps, undefined, asked);
+    return target.joinUrl(location, undefined);
+  } catch {
+    return undefined;
+  }
+}
+
+function display(location: RoomLocation): string {
+  const room = roomForDisplay(location.room);
+  return location.tenant !== undefined ? `${location.tenant}/${room}` : room;
+}
