@@ -34,6 +34,8 @@ export interface DemoGuide {
   meetingLabel: string;
   errorUrl: string;
   logoutUrl: string;
+  /** The moderators' invite page of the demo room (src/invites/manage.ts). */
+  inviteUrl: string;
   users: Array<{ username: string; password: string; name: string; groups: string[] }>;
 }
 
@@ -211,6 +213,7 @@ ${details}`;
 <li>${t('demo.step4')}</li>
 <li>${t('demo.step5')}</li>
 </ol>
+<p>${t('demo.invite')}<br><a href="${demo.inviteUrl}" data-demo="invite">${t('demo.inviteLink')}</a></p>
 <p><a href="${demo.errorUrl}">${t('demo.errorLink')}</a> · <a href="${demo.logoutUrl}">${t('demo.signOutLink')}</a></p>
 </section>`;
   }

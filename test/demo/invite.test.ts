@@ -29,10 +29,11 @@ describe('invite page', { timeout: 60_000 }, () => {
     await hostPage.locator('#sign-in').click();
     await signInAtDevIdp(hostPage, 'alice');
     await hostPage.waitForURL((url) => url.hash.startsWith('#jwt='));
-    // The moderator's invite page: the link a Jitsi operator puts in the meeting's welcome text.
+    // The moderator's invite page, reached as a newcomer would: from the demo's landing page.
     const hostProblems = watchProblems(hostPage);
-    const manager = await hostPage.goto(`${demo.url}/invites/acme/Weekly%20Sync`);
-    expect(manager?.status()).toBe(200);
+    await hostPage.goto(`${demo.url}/`);
+    await hostPage.locator('[data-demo="invite"]').click();
+    await hostPage.waitForURL(`${demo.url}/invites/acme/Weekly%20Sync`);
     expect(await hostPage.locator('h1').textContent()).toBe('Invite guests');
     await checkPage(hostPage, 'invite-manager', hostProblems);
     await hostPage.getByLabel('Guest', { exact: true }).check();

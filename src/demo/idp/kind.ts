@@ -88,6 +88,7 @@ export class DevProvider implements IdentityProvider, DemoGuideSource {
       // A room name with a character Jitsi rooms cannot have: the invalid_room page.
       errorUrl: `${services.publicUrl}/login?room=${encodeURIComponent('team/../admin')}`,
       logoutUrl: `${services.publicUrl}/logout`,
+      inviteUrl: `${services.publicUrl}/invites/${tenant ? encodeURIComponent(tenant) : '-'}/${encodeURIComponent(DEMO_ROOM)}`,
       users: this.users.map((user) => ({ username: user.username, password: user.password, name: user.name, groups: user.groups })),
     };
   }

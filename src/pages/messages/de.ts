@@ -34,6 +34,8 @@ export const de: Catalogue = {
   'demo.step4':
     'Sie kommen zur Besprechungsseite zurück, die den Raum und das für genau diesen Raum ausgestellte, dekodierte Token zeigt. Öffnen Sie einen weiteren Raum: Solange Ihre Sitzung gilt, ist keine neue Anmeldung nötig.',
   'demo.step5': 'Außerdem: „Im Pop-up-Fenster anmelden“ auf der Besprechungsseite funktioniert wie tokenAuthInline von Jitsi; als eve angemeldet sehen Sie, wie die Richtlinie Personen abweist.',
+  'demo.invite': 'Moderatoren laden Gäste ohne Konto ein: Als alice angemeldet die Einladungsseite der Demo-Besprechung öffnen, einen Link erstellen und ihn in einem anderen Browser öffnen.',
+  'demo.inviteLink': 'Gäste zur Demo-Besprechung einladen',
   'demo.errorLink': 'Eine Fehlerseite ansehen',
   'demo.signOutLink': 'Abmelden',
   'demo.usersCaption': 'Demo-Benutzer',

@@ -36,6 +36,8 @@ export const en = {
   'demo.step4':
     'You come back to the meeting page, which shows the room and the decoded token issued for exactly that room. Open another room: no new sign-in is needed while your session lasts.',
   'demo.step5': 'More to try: “Sign in in a popup” on the meeting page works like Jitsi’s tokenAuthInline; signing in as eve shows how the policy turns people away.',
+  'demo.invite': 'Moderators invite guests without an account: signed in as alice, open the invite page of the demo meeting, create a link and open it in another browser.',
+  'demo.inviteLink': 'Invite guests to the demo meeting',
   'demo.errorLink': 'See an error page',
   'demo.signOutLink': 'Sign out',
   'demo.usersCaption': 'Demo users',

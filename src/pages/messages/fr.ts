@@ -34,6 +34,8 @@ export const fr: Catalogue = {
   'demo.step4':
     'Vous revenez sur la page de la réunion, qui affiche la salle et le jeton décodé émis pour cette seule salle. Ouvrez une autre salle : aucune nouvelle connexion n’est nécessaire tant que votre session dure.',
   'demo.step5': 'À essayer aussi : « Se connecter dans une fenêtre surgissante » sur la page de la réunion fonctionne comme tokenAuthInline de Jitsi ; en vous connectant en tant qu’eve, vous verrez comment la politique refuse l’accès.',
+  'demo.invite': 'Les modérateurs invitent des personnes sans compte : connecté en tant qu’alice, ouvrez la page d’invitation de la réunion de démonstration, créez un lien et ouvrez-le dans un autre navigateur.',
+  'demo.inviteLink': 'Inviter des personnes à la réunion de démonstration',
   'demo.errorLink': 'Voir une page d’erreur',
   'demo.signOutLink': 'Se déconnecter',
   'demo.usersCaption': 'Utilisateurs de démonstration',
