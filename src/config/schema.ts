@@ -127,6 +127,8 @@ export const configSchema = z.strictObject({
       ttlSeconds: seconds('gateway session lifetime').default(8 * 3600),
       cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/).default('jsg_session'),
       loginTimeoutSeconds: seconds('login transaction lifetime').max(3600).default(600),
+      /** New login transactions one public client address may start per minute, per replica (0: no limit); see src/login/login-starts.ts. */
+      loginStartsPerMinute: z.number().int().min(0).max(1_000_000).default(1200),
     })
     .prefault({}),
   targets: z.record(z.string().regex(namePattern, 'target names must be lowercase letters, digits, dashes'), targetSchema),

@@ -4,6 +4,7 @@ import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
 import { digest } from './cookies.js';
 import { DONE, errorContext, need, page, redirect, runSteps, type Flow, type Outcome, type Step } from './flow.js';
 import { deliver, targetOrigin } from './deliver.js';
+import type { LoginStartLimiter } from './login-starts.js';
 import { mintForRoom } from './mint.js';
 import { issueRefreshHandle, redeemRefreshHandle } from './refresh.js';
 import { parseLoginQuery, type LoginQuery } from './request.js';
@@ -14,8 +15,8 @@ import { browserBinding, newTransactionId, saveTransaction, type LoginTransactio
  * GET /login — Jitsi's tokenAuthUrl:
  *
  *   parse Jitsi's request → pick the target → check room and tenant → resume with the refresh
- *   handle → resume with the gateway session → choose the provider → start the transaction and
- *   send the browser to the IdP.
+ *   handle → resume with the gateway session → choose the provider → count the client's login
+ *   starts → start the transaction and send the browser to the IdP.
  *
  * Every step before "start the transaction" can answer on its own (a token for a known person, a
  * chooser page); anything malformed stops with a 4xx before the store or an IdP is touched.
@@ -26,6 +27,8 @@ export interface EntryFlow extends Flow {
   target?: JitsiTarget;
   location?: RoomLocation;
   provider?: IdentityProvider;
+  /** Login starts per client address (set by the route; absent: no limit). */
+  loginStarts?: LoginStartLimiter;
 }
 
 export const parseJitsiRequest: Step<EntryFlow> = function parseJitsiRequest(flow) {
@@ -114,6 +117,11 @@ export const chooseProvider: Step<EntryFlow> = function chooseProvider(flow) {
   return DONE;
 };
 
+/** Before anything is stored for this browser: at most session.loginStartsPerMinute per address (429). */
+export const limitLoginStarts: Step<EntryFlow> = function limitLoginStarts(flow) {
+  flow.loginStarts?.check(flow.http.clientAddress);
+};
+
 export const startTransaction: Step<EntryFlow> = async function startTransaction(flow) {
   const { services } = flow;
   const request = need(flow.request, 'request');
@@ -145,6 +153,7 @@ export const LOGIN_STEPS: ReadonlyArray<Step<EntryFlow>> = [
   resumeWithRefreshHandle,
   resumeWithSession,
   chooseProvider,
+  limitLoginStarts,
   startTransaction,
 ];
 

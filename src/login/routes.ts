@@ -8,7 +8,9 @@ import { callback, callbackErrorContext } from './callback.js';
 import { parseCookies } from './cookies.js';
 import { entryErrorContext, login } from './entry.js';
 import type { Flow, HttpIn, HttpOut, Outcome } from './flow.js';
+import { LoginStartLimiter } from './login-starts.js';
 import { backchannelLogout, loggedOut, logout } from './logout.js';
+import { clientAddress } from '../security/client-address.js';
 
 /**
  * The login feature's HTTP edge: request → HttpIn, run the action's steps, HttpOut → response.
@@ -89,7 +91,13 @@ export function loginRoutes(services: Services): Router {
   const router = new Router();
   const flow = (ctx: Context): Flow => ({ services, http: httpIn(ctx), out: { cookies: [] } });
 
-  router.get('/login', (ctx) => run(ctx, flow(ctx), login, entryErrorContext));
+  const loginStarts = new LoginStartLimiter(services.config.session.loginStartsPerMinute);
+  const { trustProxy } = services.config.server;
+  router.get('/login', (ctx) => {
+    const entry = flow(ctx);
+    entry.http.clientAddress = clientAddress(ctx.req.socket.remoteAddress, ctx.get('x-forwarded-for') || undefined, trustProxy);
+    return run(ctx, { ...entry, loginStarts }, login, entryErrorContext);
+  });
 
   router.get('/auth/:provider/callback', (ctx) => run(ctx, { ...flow(ctx), providerName: String(ctx.params.provider ?? '') }, callback, callbackErrorContext));
 
