@@ -1,8 +1,9 @@
 /**
  * Real redis-server processes for tests: standalone, a Sentinel set (primary, replica, three
- * Sentinels) and a three-primary Cluster, each on free ports of 127.0.0.1 with its own temporary
- * directory and no persistence. Every process is started in its own process group and killed when
- * the test calls stop(), and in any case when the test process exits.
+ * Sentinels) and a three-primary Cluster (optionally with replicas), each on free ports of
+ * 127.0.0.1 with its own temporary directory and no persistence. Every process is started in its
+ * own process group and killed when the test calls stop(), and in any case when the test process
+ * exits.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,10 +48,67 @@ export interface SentinelSet {
   stop(): Promise<void>;
 }
 
+export interface StartClusterOptions {
+  /** Replicas of each of the three primaries (default 0: three servers, no failover possible). */
+  replicasPerPrimary?: number;
+}
+
+/** One line of CLUSTER NODES, as one node sees the cluster. */
+export interface ClusterNodeView {
+  id: string;
+  port: number;
+  /** "master" or "slave" from the flags; a failed node keeps its last role. */
+  role: 'master' | 'slave';
+  /** For a replica, the id of its primary. */
+  primaryId: string | undefined;
+  /** All flags: myself, master, slave, fail?, fail, handshake, noaddr, ... */
+  flags: string[];
+  /** link-state is "connected" (always true for the node's own line). */
+  connected: boolean;
+  /** Slot ranges served, inclusive (primaries only; importing/migrating markers are skipped). */
+  slots: [number, number][];
+}
+
+/** The servers behind one slot: its primary and that primary's (not failed) replicas, as ports. */
+export interface ClusterShard {
+  slot: number;
+  primary: number;
+  replicas: number[];
+}
+
 export interface RedisCluster {
-  /** The three primaries as "host:port". */
+  /**
+   * Every server as "host:port", the primaries first (with no replicas: the three primaries).
+   * Roles are those after start-up; a failover swaps them.
+   */
   nodes: string[];
+  /** Every server, in the order of `nodes`. */
   servers: RedisServer[];
+  /** The server listening on `port`. */
+  server(port: number): RedisServer;
+  /** CLUSTER NODES as the server on `port` sees it (default: the first server still running). */
+  topology(port?: number): Promise<ClusterNodeView[]>;
+  /** The shard that holds `key` (the full key, prefix included): CLUSTER KEYSLOT, then NODES. */
+  shardOf(key: string): Promise<ClusterShard>;
+  /**
+   * Makes sure `primaryPort`'s replicas have everything written to it so far: WAIT only covers
+   * the writes of its own connection, so a marker key of that primary's slots is written first
+   * on the same connection (replication is in order, so earlier writes of other clients are
+   * covered too). Resolves with the number of replicas that acknowledged; throws if fewer than
+   * `replicas` did within `timeoutMs`.
+   */
+  waitForReplication(primaryPort: number, replicas?: number, timeoutMs?: number): Promise<number>;
+  /**
+   * Planned failover: CLUSTER FAILOVER on the replica `replicaPort` (its primary hands over after
+   * the replica has caught up), then waitForPrimary(replicaPort).
+   */
+  failover(replicaPort: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until `port` is a primary serving slots in the view of every running server, every
+   * running server reports cluster_state:ok, and every running replica's link is up: the state in
+   * which a client that refreshes its slot map reaches every slot.
+   */
+  waitForPrimary(port: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -146,6 +204,19 @@ export async function waitUntil(
 
 /** Sends one command on a fresh, non-retrying connection and returns the reply. */
 export async function redisCommand(port: number, ...args: (string | number)[]): Promise<unknown> {
+  const [reply] = await redisCommands(port, [args]);
+  return reply;
+}
+
+/**
+ * Sends commands one after the other on one fresh, non-retrying connection (for commands whose
+ * meaning depends on the connection, such as WAIT after a write) and returns the replies.
+ */
+export async function redisCommands(
+  port: number,
+  commands: (string | number)[][],
+  commandTimeoutMs = 2000,
+): Promise<unknown[]> {
   const client = new Redis({
     host: HOST,
     port,
@@ -155,13 +226,16 @@ export async function redisCommand(port: number, ...args: (string | number)[]): 
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: 1000,
-    commandTimeout: 2000,
+    commandTimeout: commandTimeoutMs,
   });
   client.on('error', () => {}); // reported through the rejected promise
   try {
     await client.connect();
-    const [command, ...rest] = args;
-    return await client.call(String(command), ...rest.map(String));
+    const replies: unknown[] = [];
+    for (const [command, ...rest] of commands) {
+      replies.push(await client.call(String(command), ...rest.map(String)));
+    }
+    return replies;
   } finally {
     client.disconnect();
   }
@@ -329,6 +403,11 @@ class Server implements RedisServer {
     await this.launch();
   }
 
+  /** Whether the process was started and not stopped or killed since. */
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
   freeze(): void {
     if (this.child) killGroup(this.child, 'SIGSTOP');
   }
@@ -464,29 +543,48 @@ export async function startSentinelSet(masterName = 'jsgmaster'): Promise<Sentin
   }
 }
 
-/** Three primaries (no replicas) forming one Cluster, all slots assigned and cluster_state:ok. */
-export async function startCluster(): Promise<RedisCluster> {
-  const servers: Server[] = [];
+/**
+ * Three primaries forming one Cluster, all slots assigned and cluster_state:ok; with
+ * `replicasPerPrimary`, that many replicas of each primary too, resolving only once every node
+ * knows every other, each replica's link to its primary is up and all nodes agree on the roles.
+ */
+export async function startCluster(options: StartClusterOptions = {}): Promise<RedisCluster> {
+  const replicasPerPrimary = options.replicasPerPrimary ?? 0;
+  if (!Number.isInteger(replicasPerPrimary) || replicasPerPrimary < 0) {
+    throw new RangeError(`replicasPerPrimary must be a whole number >= 0: ${replicasPerPrimary}`);
+  }
+  const total = 3 * (1 + replicasPerPrimary);
+  const started: Server[] = [];
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < total; i++) {
       // cluster-port (Redis >= 7) instead of the default port + 10000, which may be taken.
       const busPort = await freePort();
-      servers.push(
+      started.push(
         await Server.start({
           config: [
             'cluster-enabled yes',
             'cluster-config-file nodes.conf',
             'cluster-node-timeout 2000',
             `cluster-port ${busPort}`,
+            // No 5-second wait before the replicas' full sync (Redis 7 default).
+            ...(replicasPerPrimary > 0 ? ['repl-diskless-sync-delay 0'] : []),
           ],
         }),
       );
     }
-    const nodes = servers.map((server) => `${HOST}:${server.port}`);
+    const addresses = started.map((server) => `${HOST}:${server.port}`);
     try {
+      // All on one host, so redis-cli warns that replicas share their primary's host; harmless.
       await execFileAsync(
         'redis-cli',
-        ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'],
+        [
+          '--cluster',
+          'create',
+          ...addresses,
+          '--cluster-replicas',
+          String(replicasPerPrimary),
+          '--cluster-yes',
+        ],
         { timeout: 30_000 },
       );
     } catch (error) {
@@ -497,34 +595,163 @@ export async function startCluster(): Promise<RedisCluster> {
       );
     }
     await waitUntil(
-      'cluster_state:ok on every node',
+      replicasPerPrimary > 0
+        ? 'cluster_state:ok, every node known to all and every replica linked'
+        : 'cluster_state:ok on every node',
       async () => {
-        for (const server of servers) {
+        for (const server of started) {
           const state = await clusterInfo(server.port);
           if (
             state['cluster_state'] !== 'ok' ||
             state['cluster_slots_ok'] !== '16384' ||
-            state['cluster_known_nodes'] !== '3'
+            state['cluster_known_nodes'] !== String(total)
           ) {
+            return false;
+          }
+          if (replicasPerPrimary === 0) continue;
+          const view = await clusterTopology(server.port);
+          const healthy = view.filter((node) => node.connected && !isFailing(node));
+          const primaries = healthy.filter((node) => node.role === 'master' && node.slots.length);
+          const replicas = healthy.filter((node) => node.role === 'slave');
+          if (healthy.length !== total || primaries.length !== 3) return false;
+          const primaryIds = new Set(primaries.map((node) => node.id));
+          if (replicas.some((node) => !primaryIds.has(node.primaryId ?? ''))) return false;
+          for (const primary of primaries) {
+            const own = replicas.filter((node) => node.primaryId === primary.id);
+            if (own.length !== replicasPerPrimary) return false;
+          }
+          const replication = await info(server.port, 'replication');
+          if (replication['role'] === 'slave' && replication['master_link_status'] !== 'up') {
             return false;
           }
         }
         return true;
       },
-      20_000,
+      30_000,
       100,
     );
+
+    // Primaries first, as the seed list and the documentation of `nodes` promise.
+    const roles = new Map(
+      (await clusterTopology(started[0]!.port)).map((node) => [node.port, node.role]),
+    );
+    const servers = [
+      ...started.filter((server) => roles.get(server.port) === 'master'),
+      ...started.filter((server) => roles.get(server.port) !== 'master'),
+    ];
+    const byPort = new Map(servers.map((server) => [server.port, server]));
+    const running = (): Server[] => servers.filter((server) => server.running);
+    const anyRunning = (): number => {
+      const server = running()[0];
+      if (!server) throw new Error('no cluster node is running');
+      return server.port;
+    };
+
+    const shardOf = async (key: string): Promise<ClusterShard> => {
+      const port = anyRunning();
+      const slot = Number(await redisCommand(port, 'CLUSTER', 'KEYSLOT', key));
+      const view = await clusterTopology(port);
+      const primary = view.find(
+        (node) =>
+          node.role === 'master' &&
+          !isFailing(node) &&
+          node.slots.some(([from, to]) => slot >= from && slot <= to),
+      );
+      if (!primary) throw new Error(`no healthy primary serves slot ${slot} (key ${key})`);
+      const replicas = view
+        .filter((node) => node.primaryId === primary.id && !isFailing(node))
+        .map((node) => node.port);
+      return { slot, primary: primary.port, replicas };
+    };
+
+    const waitForPrimary = async (port: number, timeoutMs = 20_000): Promise<void> => {
+      await waitUntil(
+        `node ${port} to be a primary in every running node's view, with cluster_state:ok`,
+        async () => {
+          if ((await info(port, 'replication'))['role'] !== 'master') return false;
+          for (const server of running()) {
+            if ((await clusterInfo(server.port))['cluster_state'] !== 'ok') return false;
+            const view = await clusterTopology(server.port);
+            const node = view.find((candidate) => candidate.port === port);
+            if (!node || node.role !== 'master' || isFailing(node) || !node.slots.length) {
+              return false;
+            }
+            const replication = await info(server.port, 'replication');
+            if (replication['role'] === 'slave' && replication['master_link_status'] !== 'up') {
+              return false;
+            }
+          }
+          return true;
+        },
+        timeoutMs,
+        100,
+      );
+    };
+
     return {
-      nodes,
+      nodes: servers.map((server) => `${HOST}:${server.port}`),
       servers,
+      server(port) {
+        const server = byPort.get(port);
+        if (!server) throw new Error(`no cluster node on port ${port}`);
+        return server;
+      },
+      topology: (port) => clusterTopology(port ?? anyRunning()),
+      shardOf,
+      async waitForReplication(primaryPort, replicas = 1, timeoutMs = 5000) {
+        const view = await clusterTopology(primaryPort);
+        const own = view.find((node) => node.flags.includes('myself'));
+        if (!own || own.role !== 'master' || !own.slots.length) {
+          throw new Error(`node ${primaryPort} is not a primary serving slots`);
+        }
+        // A marker key in one of this primary's slots (about one try in three hits).
+        let marker: string | undefined;
+        for (let i = 0; i < 500 && marker === undefined; i++) {
+          const candidate = `jsgtest:replication-marker:${i}`;
+          const slot = Number(await redisCommand(primaryPort, 'CLUSTER', 'KEYSLOT', candidate));
+          if (own.slots.some(([from, to]) => slot >= from && slot <= to)) marker = candidate;
+        }
+        if (marker === undefined) throw new Error(`no marker key found for node ${primaryPort}`);
+        const [, acknowledged] = await redisCommands(
+          primaryPort,
+          [
+            ['SET', marker, String(Date.now()), 'EX', 60],
+            ['WAIT', replicas, timeoutMs],
+          ],
+          timeoutMs + 2000,
+        );
+        if (Number(acknowledged) < replicas) {
+          throw new Error(
+            `only ${String(acknowledged)} of ${replicas} replicas of node ${primaryPort} ` +
+              `acknowledged within ${timeoutMs} ms`,
+          );
+        }
+        return Number(acknowledged);
+      },
+      async failover(replicaPort, timeoutMs = 20_000) {
+        // Refused while the replica is still syncing; retried until accepted.
+        await waitUntil(
+          `CLUSTER FAILOVER on ${replicaPort} to be accepted`,
+          async () => (await redisCommand(replicaPort, 'CLUSTER', 'FAILOVER')) === 'OK',
+          10_000,
+          250,
+        );
+        await waitForPrimary(replicaPort, timeoutMs);
+      },
+      waitForPrimary,
       async stop() {
         await Promise.all(servers.map((server) => server.destroy()));
       },
     };
   } catch (error) {
-    await Promise.all(servers.map((server) => server.destroy()));
+    await Promise.all(started.map((server) => server.destroy()));
     throw error;
   }
+}
+
+/** Failing or not (yet) a full member: such a node's role and slots are stale or unusable. */
+function isFailing(node: ClusterNodeView): boolean {
+  return node.flags.some((flag) => ['fail', 'fail?', 'handshake', 'noaddr'].includes(flag));
 }
 
 async function clusterInfo(port: number): Promise<Record<string, string>> {
@@ -535,4 +762,47 @@ async function clusterInfo(port: number): Promise<Record<string, string>> {
     if (at > 0) result[line.slice(0, at)] = line.slice(at + 1);
   }
   return result;
+}
+
+/**
+ * CLUSTER NODES parsed: `<id> <ip:port@cport[,hostname]> <flags> <master> <ping-sent> <pong-recv>
+ * <config-epoch> <link-state> <slot> ...`, a slot being `n`, `from-to` or a `[...]` migration
+ * marker (skipped).
+ */
+async function clusterTopology(port: number): Promise<ClusterNodeView[]> {
+  const text = String(await redisCommand(port, 'CLUSTER', 'NODES'));
+  const nodes: ClusterNodeView[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(' ');
+    if (fields.length < 8) continue;
+    const [id, address, flagList, master, , , , linkState, ...slotFields] = fields as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      ...string[],
+    ];
+    const hostPort = address.split('@')[0] ?? '';
+    const flags = flagList.split(',');
+    const slots: [number, number][] = [];
+    for (const field of slotFields) {
+      if (field.startsWith('[')) continue;
+      const [from, to] = field.split('-');
+      slots.push([Number(from), Number(to ?? from)]);
+    }
+    nodes.push({
+      id,
+      port: Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)),
+      role: flags.includes('slave') ? 'slave' : 'master',
+      primaryId: master === '-' ? undefined : master,
+      flags,
+      connected: linkState === 'connected',
+      slots,
+    });
+  }
+  return nodes;
 }
