@@ -4,6 +4,7 @@ import { createRedisStore, type RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import {
   redisCommand,
+  redisCommands,
   sleep,
   startSentinelSet,
   type SentinelSet,
@@ -157,9 +158,15 @@ describe('RedisStore under Sentinel, primary crash', () => {
       });
       const s = store;
       await s.put('warm', '1', 60);
-      // Written and replicated before the crash (WAIT only to make the test deterministic).
+      // Written and replicated before the crash (WAIT only to make the test deterministic). WAIT
+      // covers the writes of its own connection: a marker written there first makes it wait for
+      // everything the primary had (the store's writes included), not return at once.
       await s.put('replicated', 'kept', 60);
-      await redisCommand(set.primary.port, 'WAIT', 1, 2000);
+      const [, acknowledged] = await redisCommands(set.primary.port, [
+        ['SET', 'jsgtest:replication-marker', '1', 'EX', 60],
+        ['WAIT', 1, 2000],
+      ]);
+      expect(Number(acknowledged)).toBe(1);
 
       const killedAt = Date.now();
       await set.primary.kill();
