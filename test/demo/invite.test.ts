@@ -30,8 +30,9 @@ describe('invite page', { timeout: 60_000 }, () => {
     await signInAtDevIdp(hostPage, 'alice');
     await hostPage.waitForURL((url) => url.hash.startsWith('#jwt='));
     // The moderator's invite page, reached as a newcomer would: from the demo's landing page.
-    const hostProblems = watchProblems(hostPage);
+    // Watched from there on: leaving the stand-in Jitsi page may abort its background check.
     await hostPage.goto(`${demo.url}/`);
+    const hostProblems = watchProblems(hostPage);
     await hostPage.locator('[data-demo="invite"]').click();
     await hostPage.waitForURL(`${demo.url}/invites/acme/Weekly%20Sync`);
     expect(await hostPage.locator('h1').textContent()).toBe('Invite guests');

@@ -148,26 +148,36 @@ async function expectTakenOnce(store: RedisStore, key: string, value: string): P
   expect(await store.get(key)).toBeNull();
 }
 
-describe('RedisStore on a Cluster, planned failover', () => {
+/**
+ * A Cluster of three primaries with one replica each for the tests of one describe block, and
+ * the one store instance they use (closed with the cluster).
+ */
+function replicatedCluster(): { cluster(): RedisCluster; open(prefix: string): RedisStore } {
   let cluster: RedisCluster | undefined;
   let store: RedisStore | undefined;
-
   beforeAll(async () => {
     cluster = await startCluster({ replicasPerPrimary: 1 });
   }, 40_000);
-
   afterAll(async () => {
     await store?.close();
     await cluster?.stop();
   }, 30_000);
+  const started = () => {
+    if (!cluster) throw new Error('the cluster did not start');
+    return cluster;
+  };
+  return { cluster: started, open: (prefix) => (store = clusterStore(started(), prefix)) };
+}
+
+describe('RedisStore on a Cluster, planned failover', () => {
+  const setup = replicatedCluster();
 
   it(
     'CLUSTER FAILOVER on a replica: nothing is lost, the store follows MOVED to the new primary',
     async () => {
-      const c = cluster!;
+      const c = setup.cluster();
       const prefix = `jsgtest:cluster-failover:${process.pid}:`;
-      store = clusterStore(c, prefix);
-      const s = store;
+      const s = setup.open(prefix);
 
       const session = 'session:alice';
       const shard: ClusterShard = await c.shardOf(prefix + session);
@@ -236,25 +246,14 @@ describe('RedisStore on a Cluster, planned failover', () => {
 });
 
 describe('RedisStore on a Cluster, primary killed', () => {
-  let cluster: RedisCluster | undefined;
-  let store: RedisStore | undefined;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ replicasPerPrimary: 1 });
-  }, 40_000);
-
-  afterAll(async () => {
-    await store?.close();
-    await cluster?.stop();
-  }, 30_000);
+  const setup = replicatedCluster();
 
   it(
     'fails fast while the replica is elected, then works again with the replicated data',
     async () => {
-      const c = cluster!;
+      const c = setup.cluster();
       const prefix = `jsgtest:cluster-crash:${process.pid}:`;
-      store = clusterStore(c, prefix);
-      const s = store;
+      const s = setup.open(prefix);
 
       const session = 'session:bob';
       const shard = await c.shardOf(prefix + session);
