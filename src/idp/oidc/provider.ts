@@ -33,7 +33,17 @@ export interface OidcProviderDeps {
 }
 
 /** Claims that are protocol plumbing, not facts about the person. */
-const PLUMBING = ['nonce', 'at_hash', 'c_hash', 's_hash', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti'];
+const PLUMBING = ['nonce', 'at_hash', 'c_hash', 's_hash', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', '_claim_names', '_claim_sources'];
+
+/**
+ * Claims the IdP sent only as a reference to another endpoint (OIDC Core 5.6.2, aggregated and
+ * distributed claims): Entra ID does this with `groups` for people in more than 200 groups. The
+ * gateway does not follow such references.
+ */
+function referencedClaims(claims: Readonly<Record<string, unknown>>): string[] {
+  const names = claims._claim_names;
+  return typeof names === 'object' && names !== null && !Array.isArray(names) ? Object.keys(names) : [];
+}
 
 const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
@@ -152,6 +162,7 @@ export class OidcProvider implements IdentityProvider {
         throw idpFailure(error, this.name, this.displayName, 'userinfo');
       }
     }
+    const referenced = referencedClaims(claims);
     for (const key of PLUMBING) delete claims[key];
     let identity;
     try {
@@ -164,6 +175,16 @@ export class OidcProvider implements IdentityProvider {
         });
       }
       throw error;
+    }
+    if (identity.groups.length === 0) {
+      const groupClaim = this.settings.claims.groups.split('|').find((path) => referenced.includes(path.split('.')[0] ?? path));
+      if (groupClaim !== undefined) {
+        // Rules on groups will not match this person: say why, once per login, to the operator.
+        this.deps.log.warn(
+          { claim: groupClaim, user: identity.id },
+          'the groups claim arrived only as a reference to another endpoint (too many groups for the token, e.g. Entra ID group overage): this person has no groups here',
+        );
+      }
     }
     const sessionIndexes = [`sub:${idClaims.sub}`];
     if (typeof idClaims.sid === 'string' && idClaims.sid !== '') sessionIndexes.unshift(`sid:${idClaims.sid}`);
