@@ -17,6 +17,7 @@ import { createPolicy } from './policy/engine.js';
 import { apiRoutes } from './api/routes.js';
 import { inviteManagerRoutes } from './invites/manage.js';
 import { inviteRoutes } from './invites/routes.js';
+import { LoginStartLimiter } from './login/login-starts.js';
 import { loginRoutes } from './login/routes.js';
 import type { ReadinessCheck, Services } from './services.js';
 import { createStore } from './store/factory.js';
@@ -100,6 +101,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     providers,
     policy: options.policy ?? createPolicy(config, store),
     pages: options.pages ?? createPages(config.ui, { basePath }),
+    loginStarts: new LoginStartLimiter(config.session.loginStartsPerMinute),
     readiness,
   };
   const app = createApp(services, [...FEATURES, ...(options.extraFeatures ?? [])]);

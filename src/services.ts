@@ -1,5 +1,6 @@
 import type { Config } from './config/schema.js';
 import type { IdentityProvider } from './idp/provider.js';
+import type { LoginStartLimiter } from './login/login-starts.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Audit } from './observability/audit.js';
@@ -32,5 +33,7 @@ export interface Services {
   providers: ReadonlyMap<string, IdentityProvider>;
   policy: Policy;
   pages: PageRenderer;
+  /** New login transactions per client address (session.loginStartsPerMinute). */
+  loginStarts: LoginStartLimiter;
   readiness: ReadinessCheck[];
 }

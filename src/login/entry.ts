@@ -4,7 +4,6 @@ import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
 import { digest } from './cookies.js';
 import { DONE, errorContext, need, page, redirect, runSteps, type Flow, type Outcome, type Step } from './flow.js';
 import { deliver, targetOrigin } from './deliver.js';
-import type { LoginStartLimiter } from './login-starts.js';
 import { mintForRoom } from './mint.js';
 import { issueRefreshHandle, redeemRefreshHandle } from './refresh.js';
 import { parseLoginQuery, type LoginQuery } from './request.js';
@@ -27,8 +26,6 @@ export interface EntryFlow extends Flow {
   target?: JitsiTarget;
   location?: RoomLocation;
   provider?: IdentityProvider;
-  /** Login starts per client address (set by the route; absent: no limit). */
-  loginStarts?: LoginStartLimiter;
 }
 
 export const parseJitsiRequest: Step<EntryFlow> = function parseJitsiRequest(flow) {
@@ -119,7 +116,7 @@ export const chooseProvider: Step<EntryFlow> = function chooseProvider(flow) {
 
 /** Before anything is stored for this browser: at most session.loginStartsPerMinute per address (429). */
 export const limitLoginStarts: Step<EntryFlow> = function limitLoginStarts(flow) {
-  flow.loginStarts?.check(flow.http.clientAddress);
+  flow.services.loginStarts.check(flow.http.clientAddress);
 };
 
 export const startTransaction: Step<EntryFlow> = async function startTransaction(flow) {

@@ -15,8 +15,8 @@ export interface HttpIn {
   cookies: ReadonlyMap<string, string>;
   requestId: string | undefined;
   acceptLanguage: string;
-  /** The client's address (src/security/client-address.ts); set where a step needs it (GET /login). */
-  clientAddress?: string | undefined;
+  /** The client's address (src/security/client-address.ts), where a step needs it (GET /login). */
+  clientAddress: string | undefined;
 }
 
 export type Outcome =

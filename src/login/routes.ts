@@ -8,7 +8,6 @@ import { callback, callbackErrorContext } from './callback.js';
 import { parseCookies } from './cookies.js';
 import { entryErrorContext, login } from './entry.js';
 import type { Flow, HttpIn, HttpOut, Outcome } from './flow.js';
-import { LoginStartLimiter } from './login-starts.js';
 import { backchannelLogout, loggedOut, logout } from './logout.js';
 import { clientAddress } from '../security/client-address.js';
 
@@ -25,12 +24,13 @@ import { clientAddress } from '../security/client-address.js';
 
 const BACKCHANNEL_TYPES = ['application/x-www-form-urlencoded', 'text/xml', 'application/xml'] as const;
 
-function httpIn(ctx: Context): HttpIn {
+function httpIn(ctx: Context, clientAddress?: string): HttpIn {
   return {
     query: new URLSearchParams(ctx.querystring),
     cookies: parseCookies(ctx.get('cookie')),
     requestId: typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined,
     acceptLanguage: ctx.get('accept-language'),
+    clientAddress,
   };
 }
 
@@ -89,15 +89,12 @@ async function run<F extends Flow>(
 
 export function loginRoutes(services: Services): Router {
   const router = new Router();
-  const flow = (ctx: Context): Flow => ({ services, http: httpIn(ctx), out: { cookies: [] } });
-
-  const loginStarts = new LoginStartLimiter(services.config.session.loginStartsPerMinute);
+  const flow = (ctx: Context, address?: string): Flow => ({ services, http: httpIn(ctx, address), out: { cookies: [] } });
   const { trustProxy } = services.config.server;
-  router.get('/login', (ctx) => {
-    const entry = flow(ctx);
-    entry.http.clientAddress = clientAddress(ctx.req.socket.remoteAddress, ctx.get('x-forwarded-for') || undefined, trustProxy);
-    return run(ctx, { ...entry, loginStarts }, login, entryErrorContext);
-  });
+
+  router.get('/login', (ctx) =>
+    run(ctx, flow(ctx, clientAddress(ctx.req.socket.remoteAddress, ctx.get('x-forwarded-for') || undefined, trustProxy)), login, entryErrorContext),
+  );
 
   router.get('/auth/:provider/callback', (ctx) => run(ctx, { ...flow(ctx), providerName: String(ctx.params.provider ?? '') }, callback, callbackErrorContext));
 

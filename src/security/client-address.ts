@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 
 /**
  * Who is on the other end of a request, for per-address limits.
@@ -14,25 +14,21 @@ import { BlockList, isIP } from 'node:net';
  * many people, and throttling it would throttle all of them.
  */
 
-const NOT_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10], // carrier-grade NAT
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-] as const) {
-  NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
+/**
+ * Not public (by hand rather than with node:net's BlockList, whose check builds a native
+ * SocketAddress per call and cost a quarter of GET /login's throughput): IPv4 0/8, 10/8,
+ * 100.64/10 (carrier-grade NAT), 127/8, 169.254/16, 172.16/12, 192.168/16; IPv6 ::, ::1 and the
+ * rest of ::/16, fc00::/7 (unique local), fe80::/10 (link-local).
+ */
+function privateIpv4(address: string): boolean {
+  const [a = 0, b = 0] = address.split('.', 2).map(Number);
+  return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
 }
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7], // unique local
-  ['fe80::', 10], // link-local
-] as const) {
-  NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
+
+function privateIpv6(address: string): boolean {
+  if (address.startsWith('::')) return true;
+  const first = Number.parseInt(address.slice(0, address.indexOf(':')), 16);
+  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
 }
 
 /** `::ffff:192.0.2.1` → `192.0.2.1`; anything that is not an IP address → undefined. */
@@ -55,8 +51,9 @@ export function clientAddress(peer: string | undefined, forwardedFor: string | u
 
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 0) return false;
-  return !NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return !privateIpv4(address);
+  if (family === 6) return !privateIpv6(address.toLowerCase());
+  return false;
 }
 
 /**

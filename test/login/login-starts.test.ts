@@ -41,6 +41,17 @@ describe('the client address', () => {
     ['fd12:3456::1', false],
     ['fe80::1', false],
     ['not an address', false],
+    ['8.8.8.8', true],
+    ['172.15.0.1', true],
+    ['172.32.0.1', true],
+    ['100.63.0.1', true],
+    ['100.128.0.1', true],
+    ['0.1.2.3', false],
+    ['::', false],
+    ['FE80::1', false],
+    ['fdff::1', false],
+    ['fbff::1', true],
+    ['fec0::1', true],
   ])('%s is public: %s', (address, expected) => {
     expect(isPublicAddress(address)).toBe(expected);
   });
