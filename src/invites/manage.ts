@@ -9,7 +9,8 @@ import type { InviteManagerPageInput } from '../pages/renderer.js';
 import type { Services } from '../services.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
 import { FORM_TTL_SECONDS, InviteFormTokens } from './csrf.js';
-import { requestLog, roomForDisplay } from './page-support.js';
+import { requestLog } from './page-support.js';
+import { readableRoomName } from '../tokens/room.js';
 import { readManageForm, validityChoices, type EnteredInvite, type RoomRequest } from './manage-form.js';
 import { gatewaySessionReader } from './session.js';
 
@@ -111,7 +112,7 @@ export function inviteManagerRoutes(services: Services): Router {
     ctx.body = pages.inviteManagerPage({
       action: room.action,
       csrfToken: token,
-      room: roomForDisplay(location.room),
+      room: readableRoomName(location.room),
       tenant: location.tenant,
       maxUses: settings.maxUses,
       maxLabelLength: MAX_INVITE_LABEL,
@@ -204,6 +205,6 @@ function meetingOf(deps: ApiDeps, asked: RoomRequest): string | undefined {
 }
 
 function display(location: RoomLocation): string {
-  const room = roomForDisplay(location.room);
+  const room = readableRoomName(location.room);
   return location.tenant !== undefined ? `${location.tenant}/${room}` : room;
 }

@@ -4,7 +4,8 @@ import { readBody } from '../http/body.js';
 import { extendPagePolicy } from '../http/middleware/headers.js';
 import type { Services } from '../services.js';
 import { FORM_TTL_SECONDS, InviteFormTokens } from './csrf.js';
-import { requestLog, roomForDisplay } from './page-support.js';
+import { requestLog } from './page-support.js';
+import { readableRoomName } from '../tokens/room.js';
 import { InviteGoneError, Invites, INVITE_ID_PATTERN, type InviteRecord } from './invites.js';
 
 /**
@@ -45,7 +46,7 @@ export function inviteRoutes(services: Services): Router {
     ctx.body = pages.invitePage({
       action: `${services.publicUrl}/invite/${invite.id}`,
       csrfToken: token,
-      room: roomForDisplay(invite.room),
+      room: readableRoomName(invite.room),
       tenant: invite.tenant,
       role: invite.role,
       label: invite.label,

@@ -1,5 +1,6 @@
 import type { Services } from '../services.js';
 import type { ReturnMode } from './request.js';
+import { readableRoomName } from '../tokens/room.js';
 
 /**
  * The login endpoints are short tables of named steps (see entry.ts, callback.ts, logout.ts), in
@@ -82,12 +83,7 @@ export interface ErrorSurroundings {
 }
 
 export function errorContext(where: ErrorSurroundings): Record<string, string> {
-  let room = where.room;
-  try {
-    room = decodeURIComponent(where.room);
-  } catch {
-    // keep the backend-safe form
-  }
+  const room = readableRoomName(where.room);
   const state: Record<string, unknown> = { room };
   if (where.tenant) state.tenant = where.tenant;
   if (where.mode === 'ios' || where.mode === 'android' || where.mode === 'electron') state[where.mode] = true;

@@ -7,6 +7,7 @@
  * Matching is a linear-space, O(room × pattern) walk with no regular expression, so a pattern with
  * many stars cannot make a request slow. Patterns are compiled once at start-up.
  */
+import { readableRoomName } from '../tokens/room.js';
 export const MAX_GLOB_LENGTH = 200;
 
 // The characters a room name can never contain (src/tokens/room.ts), minus the two wildcards.
@@ -42,13 +43,7 @@ export function normalizeGlobText(text: string): string {
 }
 
 /** A backend-safe room name (as in RoomLocation.room) in the form globs are matched against. */
-export function normalizeRoomForGlob(roomSafe: string): string {
-  try {
-    return decodeURIComponent(roomSafe);
-  } catch {
-    return roomSafe;
-  }
-}
+export const normalizeRoomForGlob = readableRoomName;
 
 /** Why a pattern cannot be used, or undefined when it is fine (for config validation). */
 export function globProblem(pattern: string): string | undefined {

@@ -17,6 +17,15 @@ export class RoomNameError extends Error {
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f/\\*?#@"'<>]/u;
 
+/** A backend-safe room name as people read it (and as room globs match it); odd input as it is. */
+export function readableRoomName(roomSafe: string): string {
+  try {
+    return decodeURIComponent(roomSafe);
+  } catch {
+    return roomSafe;
+  }
+}
+
 export function backendSafeRoomName(room: string): string {
   if (typeof room !== 'string' || room.length === 0) throw new RoomNameError('the room name is empty');
   if (room.length > MAX_ROOM_INPUT_LENGTH) {

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logger.js';
-import type { Policy } from '../../src/policy/policy.js';
 import { DEFAULT_ACCOUNTS, startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
-import { freePort, gatewaySettings, jitsiState, ScriptedBrowser, startGateway, tokenFromJoinUrl, verifyWithGatewayKeys, type RunningGateway } from './harness.js';
+import { freePort, gatewaySettings, groupPolicy, jitsiState, ScriptedBrowser, startGateway, tokenFromJoinUrl, verifyWithGatewayKeys, type RunningGateway } from './harness.js';
 
 /**
  * Groups sent only as a reference (OIDC Core 5.6.2 distributed claims; Entra ID does this for
@@ -16,12 +15,6 @@ let redis: RedisServer;
 let idp: TestOidcProvider;
 let gw: RunningGateway;
 const lines: string[] = [];
-
-const groupPolicy: Policy = {
-  async decide({ identity }) {
-    return identity.groups.includes('moderators') ? { allow: true, role: 'moderator', rule: 'moderators' } : { allow: true, role: 'participant', rule: 'default' };
-  },
-};
 
 beforeAll(async () => {
   redis = await startRedis();

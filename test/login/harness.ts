@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { listen, type RunningServer } from '../../src/http/server.js';
+import type { Policy } from '../../src/policy/policy.js';
 import { rsaPem } from '../support/config.js';
 import { freePort } from '../support/redis.js';
 
@@ -52,6 +53,13 @@ export async function startGateway(settings: Record<string, unknown>, port: numb
 }
 
 export { freePort };
+
+/** A policy for flow tests: the `moderators` group → moderator; everyone else participant. */
+export const groupPolicy: Policy = {
+  async decide({ identity }) {
+    return identity.groups.includes('moderators') ? { allow: true, role: 'moderator', rule: 'moderators' } : { allow: true, role: 'participant', rule: 'default' };
+  },
+};
 
 interface StoredCookie {
   value: string;

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Policy } from '../../src/policy/policy.js';
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import {
@@ -7,6 +6,7 @@ import {
   decodeJwt,
   freePort,
   gatewaySettings,
+  groupPolicy,
   jitsiState,
   ScriptedBrowser,
   startGateway,
@@ -26,13 +26,6 @@ import {
 let redis: RedisServer;
 let idp: TestOidcProvider;
 let gw: RunningGateway;
-
-/** moderators group → moderator; everyone else participant. */
-const groupPolicy: Policy = {
-  async decide({ identity }) {
-    return identity.groups.includes('moderators') ? { allow: true, role: 'moderator', rule: 'moderators' } : { allow: true, role: 'participant', rule: 'default' };
-  },
-};
 
 beforeAll(async () => {
   redis = await startRedis();
