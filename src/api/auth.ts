@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { OAuth2Config } from '../config/api.js';
 import { GatewayError } from '../http/errors.js';
+import type { Identity } from '../identity/identity.js';
 import type { Store } from '../store/store.js';
 import type { ApiClient } from './clients.js';
 import { MAX_SECRET_LENGTH, sha256, verifySecret } from './secrets.js';
@@ -154,6 +155,19 @@ function unauthorized(message: string, reason: string, client?: string): Gateway
  * Requests per minute per client, counted in the store (so every replica shares the budget) in
  * fixed one-minute windows. Over the limit: 429 with Retry-After.
  */
+/** Requests per minute for a person managing invites with a gateway session. */
+export const PERSON_RATE_LIMIT_PER_MINUTE = 60;
+
+/**
+ * A person's invite requests (the API and the invite page, src/invites/manage.ts) share one
+ * fixed window per minute in the store, across all replicas. Over the limit: 429.
+ */
+export async function enforcePersonRateLimit(store: Store, identity: Identity): Promise<void> {
+  const window = Math.floor(Date.now() / 60_000);
+  const count = await store.increment(`ratelimit:person:${identity.provider}:${identity.id}:${window}`, 61);
+  if (count > PERSON_RATE_LIMIT_PER_MINUTE) throw new GatewayError(429, 'rate_limited', 'Too many requests; try again in a minute.', { headers: { 'Retry-After': '60' } });
+}
+
 export async function enforceRateLimit(store: Store, client: ApiClient, nowMs = Date.now()): Promise<void> {
   const window = Math.floor(nowMs / 60_000);
   const count = await store.increment(`ratelimit:api:${client.name}:${window}`, 61);

@@ -1,33 +1,17 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { readJsonObject } from '../http/body.js';
-import { GatewayError } from '../http/errors.js';
-import type { Identity } from '../identity/identity.js';
 import { Invites } from '../invites/invites.js';
 import { gatewaySessionReader, type SessionReader } from '../invites/session.js';
 import { RoomRegistry } from '../policy/rooms.js';
 import type { Services } from '../services.js';
-import type { Store } from '../store/store.js';
-import { ApiAuthenticator, enforceRateLimit } from './auth.js';
+import { ApiAuthenticator, enforcePersonRateLimit, enforceRateLimit } from './auth.js';
 import { createApiClients, type ApiClient } from './clients.js';
 import { openApiDocument } from './openapi.js';
 import { createInvite, deleteRoom, getRoom, issueToken, listInvites, putRoom, revokeInvite, type ApiDeps, type Caller, type RoomPath } from './operations.js';
-import { inviteRequestSchema, parseBody, parseTokenRequest, roomRequestSchema } from './schemas.js';
+import { inviteRequestSchema, parseBody, parseTokenRequest, roomRequestSchema, targetFromQuery } from './schemas.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-
-/** Requests per minute for a person managing invites with a gateway session. */
-export const PERSON_RATE_LIMIT_PER_MINUTE = 60;
-
-/**
- * A person's invite requests (this API and the invite page, src/invites/manage.ts) share one
- * fixed window per minute in the store, across all replicas. Over the limit: 429.
- */
-export async function enforcePersonRateLimit(store: Store, identity: Identity): Promise<void> {
-  const window = Math.floor(Date.now() / 60_000);
-  const count = await store.increment(`ratelimit:person:${identity.provider}:${identity.id}:${window}`, 61);
-  if (count > PERSON_RATE_LIMIT_PER_MINUTE) throw new GatewayError(429, 'rate_limited', 'Too many requests; try again in a minute.', { headers: { 'Retry-After': '60' } });
-}
 
 /** The API's plain dependencies, built once from the services. */
 export function createApiDeps(services: Services): ApiDeps {
@@ -73,11 +57,7 @@ export function apiRoutes(services: Services, options: { sessions?: SessionReade
   };
 
   const roomPath = (ctx: Context & { params: Record<string, string> }): RoomPath => {
-    const target = ctx.query.target;
-    if (target !== undefined && (typeof target !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(target))) {
-      throw new GatewayError(400, 'invalid_request', 'The query parameter target must be one target name.');
-    }
-    return { target, tenant: ctx.params.tenant ?? '', room: ctx.params.room ?? '' };
+    return { target: targetFromQuery(ctx.query.target), tenant: ctx.params.tenant ?? '', room: ctx.params.room ?? '' };
   };
 
   router.get('/api/v1/openapi.json', (ctx) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { namePattern } from '../config/schema.js';
 import { GatewayError } from '../http/errors.js';
 import { peopleSchema } from '../policy/rooms.js';
 import { AFFILIATIONS } from '../tokens/claims.js';
@@ -15,8 +16,7 @@ import { INVITE_ROLES } from '../invites/invites.js';
 const printable = /^[^\u0000-\u001f\u007f-\u009f]*$/u;
 const text = (max: number) => z.string().min(1).max(max).regex(printable, 'must not contain control characters');
 
-const TARGET_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-const targetName = z.string().regex(TARGET_NAME).describe('Jitsi target name; default: the default target');
+const targetName = z.string().regex(namePattern).describe('Jitsi target name; default: the default target');
 const tenant = z.string().min(1).max(63).describe('Tenant (first path segment of /tenant/room URLs); omit for rooms without tenant');
 const room = z.string().min(1).max(MAX_ROOM_INPUT_LENGTH).describe('Room name as in the meeting URL (any case, may be percent-encoded); never a pattern');
 
@@ -149,7 +149,7 @@ function fastTokenRequest(body: Record<string, unknown>): TokenRequestBody | und
   for (const key in body) if (!TOKEN_REQUEST_KEYS.has(key)) return undefined;
   const { target, tenant, room, user, role, affiliation, features, lobbyBypass, ttlSeconds } = body;
   if (features !== undefined) return undefined;
-  if (target !== undefined && (typeof target !== 'string' || !TARGET_NAME.test(target))) return undefined;
+  if (target !== undefined && (typeof target !== 'string' || !namePattern.test(target))) return undefined;
   if (tenant !== undefined && (typeof tenant !== 'string' || tenant.length < 1 || tenant.length > 63)) return undefined;
   if (typeof room !== 'string' || room.length < 1 || room.length > MAX_ROOM_INPUT_LENGTH) return undefined;
   if (role !== undefined && role !== 'moderator' && role !== 'participant') return undefined;
@@ -176,6 +176,14 @@ function fastTokenRequest(body: Record<string, unknown>): TokenRequestBody | und
   if (lobbyBypass !== undefined) out.lobbyBypass = lobbyBypass;
   if (ttlSeconds !== undefined) out.ttlSeconds = ttlSeconds;
   return out;
+}
+
+/** `?target=` of a URL (room registry, invite page): absent, or one target name; else 400. */
+export function targetFromQuery(value: string | string[] | undefined): string | undefined {
+  if (value !== undefined && (typeof value !== 'string' || !namePattern.test(value))) {
+    throw new GatewayError(400, 'invalid_request', 'The query parameter target must be one target name.');
+  }
+  return value;
 }
 
 function throwInvalid(problems: string[]): never {

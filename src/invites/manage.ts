@@ -1,8 +1,9 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { assertModerates, createInvite, listInvites, locateFor, principalOf, revokeInvite, type ApiDeps, type Caller } from '../api/operations.js';
-import { createApiDeps, enforcePersonRateLimit } from '../api/routes.js';
-import { MAX_INVITE_LABEL } from '../api/schemas.js';
+import { enforcePersonRateLimit } from '../api/auth.js';
+import { createApiDeps } from '../api/routes.js';
+import { MAX_INVITE_LABEL, targetFromQuery } from '../api/schemas.js';
 import { readBody } from '../http/body.js';
 import { GatewayError } from '../http/errors.js';
 import type { InviteManagerPageInput } from '../pages/renderer.js';
@@ -31,7 +32,6 @@ import { gatewaySessionReader } from './session.js';
  */
 export const MANAGE_COOKIE = 'jsg_invites';
 const FORM_LIMIT_BYTES = 4096;
-const TARGET_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** The room a request is about, and who asks. */
 interface ManagedRoom {
@@ -186,12 +186,8 @@ export function inviteManagerRoutes(services: Services): Router {
 
 /** The room named by the address: tenant (`-`: none) and room from the path, target from the query. */
 function roomOf(ctx: Context & { params: Record<string, string> }): RoomRequest {
-  const target = ctx.query.target;
-  if (target !== undefined && (typeof target !== 'string' || !TARGET_NAME.test(target))) {
-    throw new GatewayError(400, 'invalid_request', 'The query parameter target must be one target name.');
-  }
   const tenant = ctx.params.tenant ?? '';
-  return { target, tenant: tenant === '-' ? undefined : tenant, room: ctx.params.room ?? '' };
+  return { target: targetFromQuery(ctx.query.target), tenant: tenant === '-' ? undefined : tenant, room: ctx.params.room ?? '' };
 }
 
 /** The meeting's address (without token), to join it and come back; undefined when the room cannot be. */

@@ -1,3 +1,4 @@
+import { namePattern } from '../config/schema.js';
 import { GatewayError } from '../http/errors.js';
 import { MAX_ROOM_INPUT_LENGTH } from '../tokens/room.js';
 
@@ -41,7 +42,6 @@ export const ALLOWED_CONFIG_OVERRIDES: ReadonlySet<string> = new Set([
 ]);
 
 const OVERRIDE_KEY = /^config\.[A-Za-z][A-Za-z0-9]{0,63}(\.[A-Za-z][A-Za-z0-9]{0,63}){0,2}$/;
-const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const REFRESH_HANDLE = /^[A-Za-z0-9_-]{43}$/;
 
 export interface LoginQuery {
@@ -143,9 +143,9 @@ export function parseLoginQuery(query: URLSearchParams): LoginQuery {
   if (!room) throw new GatewayError(400, 'invalid_room', 'No room was named: open the meeting link again.');
 
   const target = single(query, 'target');
-  if (target !== undefined && !NAME.test(target)) throw new GatewayError(404, 'unknown_target', 'This login link names no known Jitsi server.');
+  if (target !== undefined && !namePattern.test(target)) throw new GatewayError(404, 'unknown_target', 'This login link names no known Jitsi server.');
   const provider = single(query, 'provider');
-  if (provider !== undefined && !NAME.test(provider)) throw new GatewayError(404, 'unknown_provider', 'This login link names no known sign-in provider.');
+  if (provider !== undefined && !namePattern.test(provider)) throw new GatewayError(404, 'unknown_provider', 'This login link names no known sign-in provider.');
 
   const prompt = single(query, 'prompt');
   if (prompt !== undefined && prompt !== 'login') throw bad('The parameter "prompt" can only be "login".', { parameter: 'prompt' });
