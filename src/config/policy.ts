@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { globProblem } from '../policy/glob.js';
 import { AFFILIATIONS } from '../tokens/claims.js';
 import { JITSI_FEATURES } from '../tokens/features.js';
+import { rulePatternProblem } from '../policy/pattern.js';
 
 /**
  * Who may enter and who moderates (docs/policy.md). Rules are evaluated in order; the first rule
@@ -38,7 +39,7 @@ export const claimMatcherSchema = z
     equals: z.union([z.string().max(1000), z.number(), z.boolean()]).optional(),
     /** A string claim contains this text, or a list claim has this element. */
     contains: z.string().min(1).max(1000).optional(),
-    /** A string claim (or one element of a list claim) matches this JavaScript regular expression. */
+    /** A string claim (or one element of a list claim) matches this regular expression (RE2 syntax: linear time, no backreferences or lookaround). */
     regex: z.string().min(1).max(500).optional(),
     /** Compare without regard to case. */
     ignoreCase: z.boolean().default(false),
@@ -47,11 +48,8 @@ export const claimMatcherSchema = z
     const set = [matcher.equals, matcher.contains, matcher.regex].filter((value) => value !== undefined).length;
     if (set !== 1) ctx.addIssue({ code: 'custom', message: 'needs exactly one of equals, contains or regex' });
     if (matcher.regex !== undefined) {
-      try {
-        new RegExp(matcher.regex, matcher.ignoreCase ? 'iu' : 'u');
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', path: ['regex'], message: `is not a valid regular expression: ${(error as Error).message}` });
-      }
+      const problem = rulePatternProblem(matcher.regex, matcher.ignoreCase);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['regex'], message: `is not a usable rule pattern: ${problem}` });
     }
   });
 export type ClaimMatcherConfig = z.infer<typeof claimMatcherSchema>;

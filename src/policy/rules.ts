@@ -2,6 +2,7 @@ import type { AllowConfig, ClaimMatcherConfig, OutcomeConfig, PolicyConfig, Rule
 import type { Identity } from '../identity/identity.js';
 import type { RoomLocation } from '../tokens/target.js';
 import { compileGlob, normalizeRoomForGlob, type RoomGlob } from './glob.js';
+import { compileRulePattern } from './pattern.js';
 import type { Decision } from './policy.js';
 
 /**
@@ -130,8 +131,8 @@ export function compileClaimMatcher(matcher: ClaimMatcherConfig): Matcher {
     const expected = fold(matcher.contains);
     test = (values, isList) => (isList ? values.some((value) => fold(value) === expected) : values.some((value) => fold(value).includes(expected)));
   } else {
-    const regex = new RegExp(matcher.regex ?? '(?!)', matcher.ignoreCase ? 'iu' : 'u');
-    test = (values) => values.some((value) => regex.test(value));
+    const pattern = matcher.regex === undefined ? { test: () => false } : compileRulePattern(matcher.regex, matcher.ignoreCase === true); // linear time (RE2)
+    test = (values) => values.some((value) => pattern.test(value));
   }
   return (subject) => {
     const raw = claimValue(subject.claims, matcher.claim);

@@ -179,7 +179,7 @@ describe('policy configuration is strict', () => {
     ['unknown key in when', { rules: [{ when: { group: 'x' }, allow: {} }] }, /policy\.rules\.0\.when: unknown setting "group"/],
     ['both outcomes', { rules: [{ allow: {}, deny: 'x' }] }, /exactly one outcome/],
     ['no outcome', { rules: [{ when: { groups: 'x' } }] }, /exactly one outcome/],
-    ['invalid regex', { rules: [{ when: { claims: [{ claim: 'a', regex: '(' }] }, allow: {} }] }, /regex: is not a valid regular expression/],
+    ['invalid regex', { rules: [{ when: { claims: [{ claim: 'a', regex: '(' }] }, allow: {} }] }, /regex: is not a usable rule pattern/],
     ['two claim operators', { rules: [{ when: { claims: [{ claim: 'a', equals: 'x', contains: 'y' }] }, allow: {} }] }, /exactly one of equals, contains or regex/],
     ['unknown feature', { rules: [{ allow: { features: { teleport: true } } }] }, /features/],
     ['moderator affiliation with participant role', { rules: [{ allow: { role: 'participant', affiliation: 'owner' } }] }, /makes the person a moderator/],
