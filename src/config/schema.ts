@@ -23,6 +23,7 @@ const tenantName = z
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a lowercase tenant name (letters, digits, . _ -); wildcards are not allowed');
 
 export const keySchema = z.strictObject({
+  /** Key id, in the token header; a new key always gets a new kid (Prosody caches keys per kid forever). */
   kid: z
     .string()
     .min(1)
@@ -33,7 +34,9 @@ export const keySchema = z.strictObject({
    * retiring: published, no longer signing (keep until every token it signed has expired).
    */
   status: z.enum(['next', 'active', 'retiring']),
+  /** PKCS#8 PEM (RS*). */
   privateKey: z.string().optional(),
+  /** SPKI PEM; derived from privateKey when absent (a `retiring` key may keep only its public key). */
   publicKey: z.string().optional(),
 });
 export type KeyConfig = z.infer<typeof keySchema>;
@@ -55,12 +58,15 @@ export const targetSchema = z.strictObject({
   issuer: z.string().min(1).optional(),
   /** Must be in Prosody's asap_accepted_audiences. */
   audience: z.string().min(1).default('jitsi'),
+  /** Token signing algorithm, one Prosody accepts: HS256/384/512 (secret) or RS256/384/512 (keys). */
   algorithm: z.string().default('HS256'),
   /** HS*: Prosody's app_secret. */
   secret: z.string().optional(),
   /** RS*: the keyring. */
   keys: z.array(keySchema).default([]),
+  /** Lifetime of tokens minted for people signing in. */
   tokenTtlSeconds: seconds('token lifetime').default(600),
+  /** Longest lifetime any token for this target may have (policy rules and API clients included). */
   maxTokenTtlSeconds: seconds('token lifetime cap').default(3600),
   /** How far in the past `nbf` is set: Prosody checks nbf with zero clock skew. */
   nbfSkewSeconds: z.number().int().min(0).max(600).default(30),
@@ -79,22 +85,28 @@ const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
 
 export const storeSchema = z
   .strictObject({
+    /** memory: one process only (development, a single replica); redis: shared by every replica. */
     kind: z.enum(['memory', 'redis']).default('memory'),
+    /** Prefix of every store key (several gateways may share one Redis). */
     prefix: z.string().max(64).default('jsg:'),
     redis: z
       .strictObject({
+        /** redis://host:6379/0 or rediss:// (TLS); not used with sentinel or cluster. */
         url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
         username: z.string().optional(),
         password: z.string().optional(),
+        /** TLS to Redis (implied by rediss://). */
         tls: z.boolean().default(false),
         sentinel: z
           .strictObject({
+            /** The monitored master's name. */
             name: z.string().min(1),
             nodes: z.array(hostPort).min(1),
             password: z.string().optional(),
           })
           .optional(),
         cluster: z.strictObject({ nodes: z.array(hostPort).min(1) }).optional(),
+        /** Time limit of one Redis command. */
         commandTimeoutMs: z.number().int().min(50).max(60000).default(1000),
       })
       .optional(),
@@ -119,13 +131,19 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   log: z
-    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .strictObject({
+      /** Log level (JSON lines on stdout). */
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
     .prefault({}),
   store: storeSchema,
   session: z
     .strictObject({
+      /** How long a gateway session lasts (further rooms need no new IdP round trip while it lives). */
       ttlSeconds: seconds('gateway session lifetime').default(8 * 3600),
+      /** Name of the session cookie. */
       cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/).default('jsg_session'),
+      /** How long a person has to finish signing in at the IdP. */
       loginTimeoutSeconds: seconds('login transaction lifetime').max(3600).default(600),
       /** New login transactions one public client address may start per minute, per replica (0: no limit); see src/login/login-starts.ts. */
       loginStartsPerMinute: z.number().int().min(0).max(1_000_000).default(1200),

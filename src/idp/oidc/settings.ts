@@ -47,6 +47,7 @@ export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 export const oidcEndpointsSchema = z.strictObject({
   /** Browser-facing authorization endpoint. */
   authorization: absoluteUrl('authorization endpoint').optional(),
+  /** Server-to-server endpoints (token, userinfo, JWKS): default from discovery. */
   token: absoluteUrl('token endpoint').optional(),
   userinfo: absoluteUrl('userinfo endpoint').optional(),
   jwks: absoluteUrl('JWKS').optional(),
@@ -66,7 +67,9 @@ export const oidcProviderSchema = z
      * compared character by character, a trailing slash included.
      */
     issuer: absoluteUrl('issuer').refine((value) => !new URL(value).search, 'must not have a query'),
+    /** The client id registered at the IdP. */
     clientId: z.string().min(1).max(512),
+    /** client_secret_basic / client_secret_post: the client secret (or clientSecretFile). */
     clientSecret: z.string().min(1).optional(),
     /** How the gateway authenticates at the token endpoint. */
     clientAuth: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
