@@ -1,14 +1,31 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { OAuth2Config } from '../config/api.js';
 import { GatewayError } from '../http/errors.js';
 import type { Identity } from '../identity/identity.js';
 import type { Store } from '../store/store.js';
 import type { ApiClient } from './clients.js';
-import { MAX_SECRET_LENGTH, sha256, verifySecret } from './secrets.js';
+import { SECRET_HASHING } from './hash-gate.js';
+import { MAX_SECRET_LENGTH, sha256, verifySecret, type SecretHash } from './secrets.js';
 
-/** Failed scrypt verifications per client and minute before further attempts are refused unhashed. */
+/** scrypt checks per client and minute (all replicas together); further attempts are refused unhashed. */
 export const MAX_SCRYPT_FAILURES_PER_MINUTE = 30;
+
+/** How long a replica's successful scrypt check lets the other replicas skip theirs. */
+const VERIFIED_MARK_SECONDS = 86_400;
+
+const verifiedKey = (clientName: string) => `apiverified:${clientName}`;
+
+/**
+ * What the store keeps after a successful scrypt check: HMAC-SHA256 of the secret under a key
+ * derived from the configured scrypt hash. A store dump alone gives nothing to guess against (the
+ * key is in the configuration, not the store); a new secretHash gives a new key, so an old mark
+ * never verifies a retired secret.
+ */
+function verifiedMark(hash: Extract<SecretHash, { kind: 'scrypt' }>, secret: string): string {
+  const key = createHmac('sha256', hash.hash).update(hash.salt).update('jsg api secret verified v1').digest();
+  return createHmac('sha256', key).update(secret, 'utf8').digest('base64url');
+}
 
 /**
  * Who is calling the API. Credentials, in order:
@@ -26,6 +43,8 @@ export class ApiAuthenticator {
   /** scrypt-hashed clients whose secret was verified once: SHA-256 of that secret. */
   private readonly verifiedDigests = new Map<string, Buffer>();
   private readonly dummy = randomBytes(32);
+  /** Attempt counts per client and minute when there is no store (unit tests). */
+  private readonly localAttempts = new Map<string, number>();
 
   private readonly store: Store | undefined;
 
@@ -97,15 +116,60 @@ export class ApiAuthenticator {
     const digest = sha256(secret);
     const known = this.verifiedDigests.get(client.name);
     if (known && timingSafeEqual(known, digest)) return true;
-    // scrypt is deliberately slow: bound the guesses per client and minute across all replicas.
-    const failures = `authfail:${client.name}:${Math.floor(Date.now() / 60_000)}`;
-    if (this.store && Number((await this.store.get(failures)) ?? 0) >= MAX_SCRYPT_FAILURES_PER_MINUTE) {
-      throw new GatewayError(429, 'rate_limited', 'Too many failed sign-ins for this API client; try again in a minute.', { level: 'warn', detail: { client: client.name }, headers: { 'Retry-After': '60' } });
+    // Verified by another replica (or before a restart): a keyed fast hash in the store. The right
+    // secret is never refused because of someone else's wrong ones.
+    if (await this.verifiedElsewhere(client.name, hash, secret)) {
+      this.verifiedDigests.set(client.name, digest);
+      return true;
     }
-    const ok = await verifySecret(secret, hash);
-    if (ok) this.verifiedDigests.set(client.name, digest);
-    else await this.store?.increment(failures, 61);
-    return ok;
+    // scrypt is deliberately slow: a bounded number run at once in this process (beyond: 429 at
+    // once), and each check reserves its place in the client's budget BEFORE it starts, so
+    // concurrent requests cannot all read "under the limit" and all hash.
+    const release = SECRET_HASHING.tryEnter();
+    if (!release) {
+      throw new GatewayError(429, 'rate_limited', 'Too many sign-ins are being checked right now; try again in a second.', {
+        detail: { client: client.name, reason: 'hashing_busy' },
+        headers: { 'Retry-After': '1' },
+      });
+    }
+    try {
+      const attempts = await this.reserveAttempt(client.name);
+      if (attempts > MAX_SCRYPT_FAILURES_PER_MINUTE) {
+        throw new GatewayError(429, 'rate_limited', 'Too many failed sign-ins for this API client; try again in a minute.', {
+          level: 'warn',
+          detail: { client: client.name, reason: 'attempts_used_up' },
+          headers: { 'Retry-After': '60' },
+        });
+      }
+      const ok = await verifySecret(secret, hash);
+      if (ok) {
+        this.verifiedDigests.set(client.name, digest);
+        await this.store?.put(verifiedKey(client.name), verifiedMark(hash, secret), VERIFIED_MARK_SECONDS);
+      }
+      return ok;
+    } finally {
+      release();
+    }
+  }
+
+  /** Counts one scrypt check for this client in the current minute (store-wide), returning the count. */
+  private async reserveAttempt(clientName: string): Promise<number> {
+    const window = Math.floor(Date.now() / 60_000);
+    if (this.store) return this.store.increment(`authfail:${clientName}:${window}`, 61);
+    const key = `${clientName}:${window}`;
+    const count = (this.localAttempts.get(key) ?? 0) + 1;
+    if (this.localAttempts.size > 1000) this.localAttempts.clear();
+    this.localAttempts.set(key, count);
+    return count;
+  }
+
+  private async verifiedElsewhere(clientName: string, hash: Extract<SecretHash, { kind: 'scrypt' }>, secret: string): Promise<boolean> {
+    if (!this.store) return false;
+    const stored = await this.store.get(verifiedKey(clientName));
+    if (stored === null) return false;
+    const expected = Buffer.from(verifiedMark(hash, secret), 'base64url');
+    const actual = Buffer.from(stored, 'base64url');
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
   }
 
   private async accessToken(token: string): Promise<ApiClient> {
