@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createApp, type RouteFactory } from './http/app.js';
+import { Drain } from './http/drain.js';
 import { keyRoutes } from './http/routes/keys.js';
 import { createProviders } from './idp/registry.js';
 import './idp/kinds.js';
@@ -70,6 +71,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const publicUrl = config.publicUrl;
   const basePath = new URL(publicUrl).pathname.replace(/\/+$/, '');
 
+  const drain = new Drain();
+  metrics.watchProviders(providers);
   const readiness: ReadinessCheck[] = [
     {
       name: 'store',
@@ -85,7 +88,14 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         return { ok: loadedTargets === targets.size, detail: `${loadedTargets}/${targets.size} targets can sign` };
       },
     },
-    ...[...providers.values()].map((provider) => ({ name: `provider:${provider.name}`, check: () => provider.ready() })),
+    {
+      name: 'shutdown',
+      async check() {
+        return { ok: !drain.active, detail: drain.describe() };
+      },
+    },
+    // Identity providers are not readiness checks (src/http/readiness.ts): an unreachable IdP
+    // makes its own sign-in answer "unavailable" (and jsg_identity_provider_up 0), nothing more.
   ];
 
   const services: Services = {
@@ -103,6 +113,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     pages: options.pages ?? createPages(config.ui, { basePath }),
     loginStarts: new LoginStartLimiter(config.session.loginStartsPerMinute),
     readiness,
+    drain,
   };
   const app = createApp(services, [...FEATURES, ...(options.extraFeatures ?? [])]);
 

@@ -1,4 +1,5 @@
 import type { Config } from './config/schema.js';
+import type { Drain } from './http/drain.js';
 import type { IdentityProvider } from './idp/provider.js';
 import type { LoginStartLimiter } from './login/login-starts.js';
 import type { Logger } from './observability/logger.js';
@@ -35,5 +36,8 @@ export interface Services {
   pages: PageRenderer;
   /** New login transactions per client address (session.loginStartsPerMinute). */
   loginStarts: LoginStartLimiter;
+  /** store, keys, shutdown (src/http/readiness.ts). */
   readiness: ReadinessCheck[];
+  /** Set on SIGTERM: readiness 503, `Connection: close` on every response (src/http/drain.ts). */
+  drain: Drain;
 }

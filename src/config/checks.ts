@@ -78,6 +78,13 @@ export function checkConfig(config: Config): { issues: ConfigIssue[]; warnings: 
   } else {
     warnings.push('store.kind is memory: state lives in this process only; run a single replica (use Redis for more)');
   }
+  const management = config.server.management.port;
+  if (management !== undefined && management !== 0 && management === config.server.port) {
+    issues.push({ path: 'server.management.port', problem: `is the same port as server.port (${management})`, fix: 'use another port, e.g. 9090, or leave it unset' });
+  }
+  if (management === undefined && config.mode === 'production') {
+    warnings.push('server.management.port is not set: /metrics (which names API clients) and the detailed /readyz?verbose are served on the main port to anyone who reaches it; set server.management.port (e.g. 9090) and keep that port private');
+  }
   const publicUrl = new URL(config.publicUrl);
   if (config.mode === 'production' && publicUrl.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(publicUrl.hostname)) {
     warnings.push(`publicUrl ${config.publicUrl} is plain http: session cookies are not marked Secure; use https in production`);

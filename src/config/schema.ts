@@ -125,7 +125,23 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8080),
       /** Honour X-Forwarded-* from a reverse proxy. */
       trustProxy: z.boolean().default(false),
+      /**
+       * After SIGTERM: readiness answers 503 at once while the server keeps accepting for this long
+       * (the time the endpoints controller and the load balancers need to stop sending), then drains.
+       */
+      shutdownDelaySeconds: z.number().int().min(0).max(300).default(5),
+      /** After the delay: how long in-flight requests may take before their connections are cut. */
       shutdownGraceSeconds: z.number().int().min(0).max(300).default(20),
+      /**
+       * The management listener (/healthz, /readyz with ?verbose, /metrics) on its own port, for
+       * probes and Prometheus only. Unset: no such listener, and the main port serves /metrics.
+       */
+      management: z
+        .strictObject({
+          port: z.number().int().min(0).max(65535).optional(),
+          host: z.string().default('0.0.0.0'),
+        })
+        .prefault({}),
       /** Largest accepted request body (JSON API, back-channel logout). */
       maxBodyBytes: z.number().int().min(1024).max(10_000_000).default(65536),
     })

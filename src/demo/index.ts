@@ -27,7 +27,7 @@ export async function createDemo(port: number): Promise<Demo> {
     defaults: {
       mode: 'demo',
       publicUrl,
-      server: { host: '127.0.0.1', port },
+      server: { host: '127.0.0.1', port, shutdownDelaySeconds: 0 },
       log: { level: 'info' },
       store: { kind: 'memory' },
       ui: { organisation: 'Demo Organisation' },

@@ -28,13 +28,15 @@ export function createApp(services: Services, features: readonly RouteFactory[])
   // 405/501 answers come from the single allowedMethods below (a per-feature allowedMethods
   // would only repeat it: they all read the same ctx.matched).
   const mounted = new Router(services.basePath ? { prefix: services.basePath } : {});
-  const operations = operationsRoutes(services);
+  // With a management port, /metrics and /readyz?verbose live there only (src/http/management.ts).
+  const detailed = services.config.server.management.port === undefined;
+  const operations = operationsRoutes(services, { detailed });
   mounted.use(operations.routes());
   for (const feature of features) mounted.use(feature(services).routes());
   app.use(mounted.routes());
   app.use(mounted.allowedMethods());
   if (services.basePath) {
-    const root = operationsRoutes(services);
+    const root = operationsRoutes(services, { detailed });
     app.use(root.routes());
   }
   return app;

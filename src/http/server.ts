@@ -1,41 +1,123 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Gateway } from '../gateway.js';
+import { createManagementApp } from './management.js';
 
 export interface RunningServer {
   server: Server;
   url: string;
-  /** Stop accepting, finish in-flight requests (up to the grace period), close the store. */
-  shutdown(reason: string): Promise<void>;
+  /** The management listener (server.management.port), when configured. */
+  management?: { server: Server; url: string };
+  /**
+   * The drain: readiness turns 503 at once (the `shutdown` check), every response carries
+   * `Connection: close`, and the server keeps accepting for `delaySeconds` (0 unless given: tests,
+   * SIGINT); then it stops accepting, finishes in-flight requests (up to
+   * server.shutdownGraceSeconds), cuts what is left, closes the management listener, the
+   * identity providers (pending discovery requests are aborted) and the store.
+   */
+  shutdown(reason: string, options?: { delaySeconds?: number }): Promise<void>;
+  /** Ends a running shutdown delay at once (a second signal). */
+  skipDelay(): void;
 }
 
-/** Listens and wires graceful shutdown. Keep-alive sockets are closed once idle. */
+/** A listener that could not start: names the port and the system's reason (EADDRINUSE, EACCES, …). */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+  constructor(
+    readonly what: 'server' | 'management',
+    readonly host: string,
+    readonly port: number,
+    readonly code: string,
+    cause: unknown,
+  ) {
+    const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'may not be opened by this user' : `cannot be opened (${code})`;
+    super(`${host}:${port} ${why} (${what === 'server' ? 'server.port' : 'server.management.port'})`, { cause });
+  }
+}
+
+/** Listens (and the management listener, when configured) and wires the drain. */
 export async function listen(gateway: Gateway, port: number, host: string): Promise<RunningServer> {
-  const { logger, config } = gateway.services;
-  const server = createServer(gateway.app.callback());
+  const { logger, config, drain } = gateway.services;
+  const app = gateway.app.callback();
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    if (drain.active) response.setHeader('Connection', 'close');
+    void app(request, response);
+  });
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 10000;
   server.requestTimeout = 30000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${shownHost}:${address.port}`;
+  const url = await bind(server, 'server', port, host);
+
+  let management: RunningServer['management'];
+  const managementPort = config.server.management.port;
+  if (managementPort !== undefined) {
+    const managementApp = createManagementApp(gateway.services).callback();
+    const managementServer = createServer((request: IncomingMessage, response: ServerResponse) => {
+      if (drain.active) response.setHeader('Connection', 'close');
+      void managementApp(request, response);
+    });
+    managementServer.keepAliveTimeout = 5000;
+    managementServer.headersTimeout = 10000;
+    managementServer.requestTimeout = 10000;
+    try {
+      management = { server: managementServer, url: await bind(managementServer, 'management', managementPort, config.server.management.host) };
+    } catch (error) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw error;
+    }
+  }
+
   let closing: Promise<void> | undefined;
-  const shutdown = (reason: string) => {
+  let endDelay: (() => void) | undefined;
+  const shutdown = (reason: string, options: { delaySeconds?: number } = {}) => {
     closing ??= (async () => {
-      logger.info({ reason }, 'shutting down: no new connections, finishing in-flight requests');
+      drain.begin();
+      const delaySeconds = options.delaySeconds ?? 0;
+      if (delaySeconds > 0) {
+        logger.info({ reason, delaySeconds }, 'shutting down: readiness is 503 now; still accepting connections until load balancers have stopped sending');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delaySeconds * 1000);
+          endDelay = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      const graceSeconds = config.server.shutdownGraceSeconds;
+      logger.info({ reason, graceSeconds }, 'shutting down: no new connections, finishing in-flight requests');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdownGraceSeconds * 1000).unref());
-      await Promise.race([closed, grace]);
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'grace'>((resolve) => {
+        graceTimer = setTimeout(() => resolve('grace'), graceSeconds * 1000);
+      });
+      const outcome = await Promise.race([closed, grace]);
+      clearTimeout(graceTimer);
+      if (outcome === 'grace') logger.warn({ graceSeconds }, 'requests still running at the end of the grace period: cutting their connections');
       server.closeAllConnections();
+      if (management) {
+        const managementClosed = new Promise<void>((resolve) => management.server.close(() => resolve()));
+        management.server.closeAllConnections();
+        await managementClosed;
+      }
       await gateway.close();
       logger.info('stopped');
     })();
     return closing;
   };
-  return { server, url, shutdown };
+  return { server, url, management, shutdown, skipDelay: () => endDelay?.() };
+}
+
+async function bind(server: Server, what: 'server' | 'management', port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) => reject(new ListenError(what, host, port, error.code ?? 'unknown', error));
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${shownHost}:${address.port}`;
 }

@@ -8,6 +8,7 @@ import { mintForRoom } from './mint.js';
 import { issueRefreshHandle } from './refresh.js';
 import { openSession, type LoadedSession } from './session.js';
 import { bindingCookieName, checkTransaction, takeTransaction, type LoginTransaction } from './transaction.js';
+import { countUnavailable } from './unavailable.js';
 
 /**
  * GET /auth/:provider/callback — the IdP sends the browser back:
@@ -64,12 +65,16 @@ export const checkBrowserBinding: Step<CallbackFlow> = function checkBrowserBind
 export const finishAtProvider: Step<CallbackFlow> = async function finishAtProvider(flow) {
   const provider = need(flow.provider, 'provider');
   const transaction = need(flow.transaction, 'transaction');
-  flow.result = await provider.finishLogin({
-    transactionId: need(flow.transactionId, 'transaction id'),
-    callbackUrl: callbackUrl(flow.services.publicUrl, provider.name),
-    params: flow.http.query,
-    secrets: transaction.secrets,
-  });
+  flow.result = await countUnavailable(
+    flow.services,
+    provider.name,
+    provider.finishLogin({
+      transactionId: need(flow.transactionId, 'transaction id'),
+      callbackUrl: callbackUrl(flow.services.publicUrl, provider.name),
+      params: flow.http.query,
+      secrets: transaction.secrets,
+    }),
+  );
   if (flow.result.identity.provider !== provider.name) throw new Error(`provider ${provider.name} returned an identity of ${flow.result.identity.provider}`);
 };
 

@@ -2,6 +2,7 @@ import { GatewayError } from '../http/errors.js';
 import type { IdentityProvider } from '../idp/provider.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
 import { digest } from './cookies.js';
+import { countUnavailable } from './unavailable.js';
 import { DONE, errorContext, need, page, redirect, runSteps, type Flow, type Outcome, type Step } from './flow.js';
 import { deliver, targetOrigin } from './deliver.js';
 import { mintForRoom } from './mint.js';
@@ -125,7 +126,7 @@ export const startTransaction: Step<EntryFlow> = async function startTransaction
   const provider = need(flow.provider, 'provider');
   const binding = browserBinding(services, flow.http.cookies);
   const transactionId = newTransactionId();
-  const start = await provider.startLogin({ transactionId, callbackUrl: callbackUrl(services.publicUrl, provider.name), forceLogin: request.forceLogin });
+  const start = await countUnavailable(services, provider.name, provider.startLogin({ transactionId, callbackUrl: callbackUrl(services.publicUrl, provider.name), forceLogin: request.forceLogin }));
   const transaction: LoginTransaction = {
     v: 1,
     provider: provider.name,

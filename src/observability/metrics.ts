@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Prometheus metrics of one gateway instance, on its own registry (several gateways can live in
@@ -12,6 +12,8 @@ export class Metrics {
   readonly tokensIssued: Counter<'target' | 'role' | 'provider'>;
   readonly storeDuration: Histogram<'operation' | 'backend' | 'outcome'>;
   readonly errors: Counter<'kind'>;
+  /** Sign-ins that could not start or finish because the provider was unreachable. */
+  readonly providerUnavailable: Counter<'provider'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -32,6 +34,28 @@ export class Metrics {
       registers,
     });
     this.errors = new Counter({ name: 'jsg_errors_total', help: 'Rejected requests and failures by kind (error code)', labelNames: ['kind'], registers });
+    this.providerUnavailable = new Counter({ name: 'jsg_identity_provider_unavailable_total', help: 'Sign-ins refused because the identity provider could not be reached, by provider', labelNames: ['provider'], registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'jsg_' });
+  }
+
+  /**
+   * jsg_identity_provider_up{provider}: 1 while the provider can serve sign-ins (its metadata is
+   * loaded), read at every scrape. Providers are not readiness checks; this is what alerts watch.
+   */
+  watchProviders(providers: ReadonlyMap<string, { readonly name: string; ready(): Promise<{ ok: boolean }> }>): void {
+    new Gauge({
+      name: 'jsg_identity_provider_up',
+      help: 'Whether the identity provider can serve sign-ins now (1) or not (0)',
+      labelNames: ['provider'],
+      registers: [this.registry],
+      async collect() {
+        await Promise.all(
+          [...providers.values()].map(async (provider) => {
+            const ok = await provider.ready().then((status) => status.ok, () => false);
+            this.set({ provider: provider.name }, ok ? 1 : 0);
+          }),
+        );
+      },
+    });
   }
 }

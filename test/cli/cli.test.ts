@@ -88,17 +88,21 @@ describe('jitsi-sso-gateway CLI', () => {
     expect(readFileSync(join(out, 'k-2026.key.pem'), 'utf8')).toMatch(/BEGIN PRIVATE KEY/);
   });
 
-  it('serve refuses a config with a weak secret and exits non-zero', async () => {
+  it('serve refuses a config with a weak secret: one structured line naming the cause, exit 1', async () => {
     const weak = join(dir, 'weak2.yaml');
     writeFileSync(weak, stringify(hsSettings({}, { secret: 'short' })));
     const result = await cli(['serve', '--config', weak]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/targets\.meet\.secret/);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 'fatal', cause: 'invalid_configuration', msg: expect.stringMatching(/^cannot start: invalid configuration .*targets\.meet\.secret/) });
+    expect(result.stdout).not.toContain('short');
   });
 
   it('serve: SIGTERM stops accepting, finishes, and exits 0', async () => {
     const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], {
-      env: { PATH: process.env.PATH, JSG_SERVER__PORT: '0', JSG_SERVER__HOST: '127.0.0.1', JSG_LOG__LEVEL: 'info' },
+      env: { PATH: process.env.PATH, JSG_SERVER__PORT: '0', JSG_SERVER__HOST: '127.0.0.1', JSG_LOG__LEVEL: 'info', JSG_SERVER__SHUTDOWN_DELAY_SECONDS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

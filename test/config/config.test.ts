@@ -81,8 +81,9 @@ describe('sources: YAML file, env overrides, *_FILE secrets', () => {
     writeFileSync(file, `publicUrl: https://sso.example.com/sso/\ntargets:\n  meet:\n    url: https://meet.example.com\n    xmppDomain: meet.jitsi\n    appId: app\n    secretFile: ${secretFile}\n`);
     const { config, warnings } = loadConfig({
       file,
-      env: { JSG_TARGETS__MEET__TOKEN_TTL_SECONDS: '120', JSG_STORE__KIND: 'redis', JSG_STORE__REDIS__URL: 'redis://127.0.0.1:6390', JSG_LOG__LEVEL: 'warn' },
+      env: { JSG_TARGETS__MEET__TOKEN_TTL_SECONDS: '120', JSG_STORE__KIND: 'redis', JSG_STORE__REDIS__URL: 'redis://127.0.0.1:6390', JSG_LOG__LEVEL: 'warn', JSG_SERVER__MANAGEMENT__PORT: '9090' },
     });
+    expect(config.server.management).toEqual({ port: 9090, host: '0.0.0.0' });
     expect(config.publicUrl).toBe('https://sso.example.com/sso');
     expect(config.targets.meet?.secret).toBe(secret);
     expect(config.targets.meet?.tokenTtlSeconds).toBe(120);

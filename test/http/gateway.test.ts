@@ -124,18 +124,31 @@ describe('operations endpoints', () => {
     }
   });
 
-  it('readyz reports the store and keys; 503 when the store does not answer', async () => {
+  it('readyz: terse by default, each check with ?verbose; 503 when the store does not answer, 200 with ?exclude=store', async () => {
     const ok = await get('/readyz');
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ status: 'ready', checks: [{ name: 'store', ok: true }, { name: 'keys', ok: true }] });
+    expect(await ok.json()).toEqual({ status: 'ready' });
+    const verbose = await get('/readyz?verbose');
+    expect(await verbose.json()).toMatchObject({ status: 'ready', checks: [{ name: 'store', ok: true }, { name: 'keys', ok: true }, { name: 'shutdown', ok: true }] });
     store.down = true;
     try {
       const down = await get('/readyz');
       expect(down.status).toBe(503);
-      expect(await down.json()).toMatchObject({ status: 'not ready', checks: [{ name: 'store', ok: false, detail: 'connection refused' }, { name: 'keys', ok: true }] });
+      expect(await down.json()).toEqual({ status: 'not ready' });
+      const named = await get('/readyz?verbose');
+      expect(await named.json()).toMatchObject({ status: 'not ready', checks: [{ name: 'store', ok: false, detail: 'connection refused' }, { name: 'keys', ok: true }, { name: 'shutdown', ok: true }] });
+      const sidecar = await get('/readyz?exclude=store&verbose');
+      expect(sidecar.status).toBe(200);
+      expect(await sidecar.json()).toMatchObject({ status: 'ready', checks: [{ name: 'store', excluded: true }, { name: 'keys', ok: true }, { name: 'shutdown', ok: true }] });
     } finally {
       store.down = false;
     }
+  });
+
+  it('readyz?exclude= naming no check is a 400 naming the checks (a typo in a probe must not pass)', async () => {
+    const typo = await get('/readyz?exclude=stor');
+    expect(typo.status).toBe(400);
+    expect(await typo.json()).toEqual({ error: 'invalid_request', message: 'unknown readiness check "stor"; the checks are store, keys, shutdown' });
   });
 
   it('metrics: requests by route template and status, errors by kind', async () => {

@@ -90,11 +90,12 @@ export function resolveMetadata(document: unknown, settings: OidcProviderSetting
 }
 
 /** Reads the discovery document with a time and size limit. */
-export async function fetchDiscovery(url: string, timeoutMs: number, fetchImpl: typeof fetch = fetch): Promise<unknown> {
+export async function fetchDiscovery(url: string, timeoutMs: number, fetchImpl: typeof fetch = fetch, abort?: AbortSignal): Promise<unknown> {
+  const timeout = AbortSignal.timeout(timeoutMs);
   const response = await fetchImpl(url, {
     headers: { accept: 'application/json' },
     redirect: 'manual',
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: abort ? AbortSignal.any([timeout, abort]) : timeout,
   });
   if (response.status !== 200) {
     await response.body?.cancel().catch(() => undefined);
@@ -136,6 +137,8 @@ export class DiscoveryCache {
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Aborted by close(): a shutdown never waits for a discovery request's time-out. */
+  private readonly aborter = new AbortController();
   private readonly listeners: Array<(loaded: LoadedMetadata) => void> = [];
 
   constructor(
@@ -180,6 +183,7 @@ export class DiscoveryCache {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    this.aborter.abort(new Error('the gateway is shutting down'));
   }
 
   private async wrap(promise: Promise<LoadedMetadata>): Promise<LoadedMetadata> {
@@ -191,7 +195,7 @@ export class DiscoveryCache {
   }
 
   private unavailable(): GatewayError {
-    return new GatewayError(502, 'idp_unavailable', `${this.displayName} cannot be reached right now, so signing in is not possible. Please try again in a moment.`, {
+    return new GatewayError(502, 'idp_unavailable', `Sign-in with ${this.displayName} is unavailable right now: ${this.displayName} cannot be reached. Please try again in a moment.`, {
       level: 'warn',
       detail: { provider: this.provider, reason: this.lastError ?? 'discovery not loaded' },
       headers: { 'Retry-After': '5' },
@@ -204,7 +208,7 @@ export class DiscoveryCache {
     const url = discoveryUrlFor(this.settings);
     this.inflight = (async () => {
       try {
-        const document = await fetchDiscovery(url, this.settings.timeoutMs, this.fetchImpl);
+        const document = await fetchDiscovery(url, this.settings.timeoutMs, this.fetchImpl, this.aborter.signal);
         const loaded: LoadedMetadata = { ...resolveMetadata(document, this.settings, url), loadedAt: Date.now() };
         const first = this.current === undefined;
         this.current = loaded;
@@ -215,6 +219,7 @@ export class DiscoveryCache {
         this.schedule(this.settings.discoveryRefreshSeconds * 1000);
         return loaded;
       } catch (error) {
+        if (this.closed) throw error;
         this.lastError = describe(error);
         this.failures += 1;
         const retryMs = this.current ? Math.min(this.settings.discoveryRefreshSeconds * 1000, MAX_RETRY_MS) : Math.min(FIRST_RETRY_MS * 2 ** (this.failures - 1), MAX_RETRY_MS);

@@ -249,7 +249,7 @@ describe('back-channel logout', () => {
 });
 
 describe('an IdP that is down', () => {
-  it('starts anyway, reports not ready, answers 502 "cannot be reached", and recovers when the IdP is back', async () => {
+  it('starts anyway, stays ready (the IdP is shown in /readyz?verbose), answers 502 "unavailable", and recovers when the IdP is back', async () => {
     const idpPort = await freePort();
     const gwPort = await freePort();
     const gw = await startGateway(
@@ -258,28 +258,28 @@ describe('an IdP that is down', () => {
     );
     let late: TestOidcProvider | undefined;
     try {
-      const ready = await fetch(`${gw.url}/readyz`);
-      expect(ready.status).toBe(503);
-      const checks = ((await ready.json()) as { checks: Array<{ name: string; ok: boolean; detail?: string }> }).checks;
-      expect(checks.find((check) => check.name === 'provider:late')).toMatchObject({ ok: false });
+      const ready = await fetch(`${gw.url}/readyz?verbose`);
+      expect(ready.status).toBe(200);
+      const providers = ((await ready.json()) as { identityProviders: Array<{ name: string; ok: boolean; detail?: string }> }).identityProviders;
+      expect(providers.find((provider) => provider.name === 'late')).toMatchObject({ ok: false });
 
       const down = await new ScriptedBrowser().request(loginUrl(gw, 'down'));
       expect(down.status).toBe(502);
       expect(carriesNoToken(down)).toBe(true);
-      expect(down.body).toContain('Late IdP cannot be reached right now');
+      expect(down.body).toContain('Sign-in with Late IdP is unavailable right now');
 
       late = await startOidcProvider({ port: idpPort, clients: [{ client_id: 'late', client_secret: SECRET, redirect_uris: [`${gw.url}/auth/late/callback`] }] });
       await waitUntil('the IdP to be usable', async () => (await new ScriptedBrowser().request(loginUrl(gw, 'up'))).status === 303, 10_000, 200);
       const { final } = await new ScriptedBrowser().login(loginUrl(gw, 'up'));
       expect(final.location).toMatch(new RegExp(`^${TARGET_URL}/acme/up#jwt=`));
-      await waitUntil('ready', async () => (await fetch(`${gw.url}/readyz`)).status === 200, 5000, 100);
+      await waitUntil('discovery loaded', async () => (await gw.gateway.services.providers.get('late')?.ready())?.ok === true, 5000, 100);
     } finally {
       await gw.stop();
       await late?.stop();
     }
   });
 
-  it('treats a discovery document naming another issuer as not ready (no login, 502)', async () => {
+  it('treats a discovery document naming another issuer as unusable (no login, 502)', async () => {
     const gwPort = await freePort();
     const gw = await startGateway(
       gatewaySettings(gwPort, redis.url, {
@@ -289,8 +289,8 @@ describe('an IdP that is down', () => {
     );
     try {
       await waitUntil('discovery attempted', async () => {
-        const body = (await (await fetch(`${gw.url}/readyz`)).json()) as { checks: Array<{ name: string; detail?: string }> };
-        return /names issuer/.test(body.checks.find((check) => check.name === 'provider:wrong')?.detail ?? '');
+        const body = (await (await fetch(`${gw.url}/readyz?verbose`)).json()) as { identityProviders: Array<{ name: string; detail?: string }> };
+        return /names issuer/.test(body.identityProviders.find((provider) => provider.name === 'wrong')?.detail ?? '');
       }, 5000, 100);
       const answer = await new ScriptedBrowser().request(loginUrl(gw, 'x'));
       expect(answer.status).toBe(502);
