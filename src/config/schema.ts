@@ -138,7 +138,9 @@ export const configSchema = z.strictObject({
        */
       management: z
         .strictObject({
+          /** Port of the management listener (e.g. 9090; env JSG_SERVER__MANAGEMENT__PORT); keep it private. */
           port: z.number().int().min(0).max(65535).optional(),
+          /** Address the management listener binds to. */
           host: z.string().default('0.0.0.0'),
         })
         .prefault({}),
