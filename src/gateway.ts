@@ -109,7 +109,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     targets,
     defaultTarget,
     providers,
-    policy: options.policy ?? createPolicy(config, store),
+    policy: options.policy ?? createPolicy(config, store, logger),
     pages: options.pages ?? createPages(config.ui, { basePath }),
     loginStarts: new LoginStartLimiter(config.session.loginStartsPerMinute),
     readiness,

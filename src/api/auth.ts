@@ -3,6 +3,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetK
 import type { OAuth2Config } from '../config/api.js';
 import { GatewayError } from '../http/errors.js';
 import type { Identity } from '../identity/identity.js';
+import { personKeyOf } from '../identity/person.js';
 import type { Store } from '../store/store.js';
 import type { ApiClient } from './clients.js';
 import { SECRET_HASHING } from './hash-gate.js';
@@ -228,7 +229,7 @@ export const PERSON_RATE_LIMIT_PER_MINUTE = 60;
  */
 export async function enforcePersonRateLimit(store: Store, identity: Identity): Promise<void> {
   const window = Math.floor(Date.now() / 60_000);
-  const count = await store.increment(`ratelimit:person:${identity.provider}:${identity.id}:${window}`, 61);
+  const count = await store.increment(`ratelimit:person:${personKeyOf(identity)}:${window}`, 61);
   if (count > PERSON_RATE_LIMIT_PER_MINUTE) throw new GatewayError(429, 'rate_limited', 'Too many requests; try again in a minute.', { headers: { 'Retry-After': '60' } });
 }
 

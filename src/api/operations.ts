@@ -1,10 +1,12 @@
 import type { ApiConfig } from '../config/api.js';
 import { GatewayError } from '../http/errors.js';
 import type { Identity } from '../identity/identity.js';
+import { personKeyOf } from '../identity/person.js';
 import type { InviteView, Invites } from '../invites/invites.js';
 import type { Audit } from '../observability/audit.js';
 import type { Policy } from '../policy/policy.js';
-import type { RoomEntry, RoomRegistry } from '../policy/rooms.js';
+import { peopleCount, qualifyPeople, type People, type RoomEntry, type RoomRegistry } from '../policy/rooms.js';
+import type { ProviderScope } from '../policy/scope.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
 import type { ApiClient } from './clients.js';
 import type { InviteRequestBody, RoomRequestBody, TokenRequestBody } from './schemas.js';
@@ -22,13 +24,14 @@ export interface ApiDeps {
   invites: Invites;
   policy: Policy;
   settings: ApiConfig;
+  /** Whose values a people list without `provider` names. */
+  scope: ProviderScope;
 }
 
 /** The caller of an API operation: a configured client, or a person with a gateway session (invites only). */
 export type Caller = { kind: 'client'; client: ApiClient } | { kind: 'person'; identity: Identity };
 
-export const principalOf = (caller: Caller): string =>
-  caller.kind === 'client' ? caller.client.principal : `user:${caller.identity.provider}:${caller.identity.id}`;
+export const principalOf = (caller: Caller): string => (caller.kind === 'client' ? caller.client.principal : `user:${personKeyOf(caller.identity)}`);
 
 const MODERATOR_AFFILIATIONS = new Set(['owner', 'moderator', 'teacher']);
 
@@ -129,13 +132,21 @@ export function roomView(entry: RoomEntry): RoomView {
 export async function putRoom(deps: ApiDeps, client: ApiClient, path: RoomPath, body: RoomRequestBody): Promise<RoomView> {
   client.assertOperation('rooms');
   const { location } = locateFor(deps, client, roomRequest(path));
-  const { moderators } = body;
-  client.assertModerator(moderators.ids.length + moderators.emails.length + moderators.groups.length > 0);
+  const moderators = qualified(deps.scope, body.moderators, 'moderators');
+  const members = body.members === undefined ? undefined : qualified(deps.scope, body.members, 'members');
+  client.assertModerator(peopleCount(moderators) > 0);
   const ttl = body.ttlSeconds ?? deps.settings.rooms.defaultTtlSeconds;
   if (ttl > deps.settings.rooms.maxTtlSeconds) {
     throw new GatewayError(400, 'invalid_request', `ttlSeconds may be at most ${deps.settings.rooms.maxTtlSeconds}.`);
   }
-  return roomView(await deps.rooms.put(location, { moderators, members: body.members }, ttl, client.principal));
+  return roomView(await deps.rooms.put(location, { moderators, members }, ttl, client.principal));
+}
+
+/** A people list qualified by provider, or 400 naming the field and the form to use. */
+function qualified(scope: ProviderScope, input: RoomRequestBody['moderators'], field: string): People {
+  const result = qualifyPeople(input, scope, field);
+  if (result.problem !== undefined) throw new GatewayError(400, 'invalid_request', `The request body is invalid: ${result.problem}.`, { detail: { field } });
+  return result.people;
 }
 
 export async function getRoom(deps: ApiDeps, client: ApiClient, path: RoomPath): Promise<RoomView> {

@@ -4,6 +4,7 @@ import { readJsonObject } from '../http/body.js';
 import { Invites } from '../invites/invites.js';
 import { gatewaySessionReader, type SessionReader } from '../invites/session.js';
 import { RoomRegistry } from '../policy/rooms.js';
+import { providerScope } from '../policy/scope.js';
 import type { Services } from '../services.js';
 import { ApiAuthenticator, enforcePersonRateLimit, enforceRateLimit } from './auth.js';
 import { createApiClients, type ApiClient } from './clients.js';
@@ -15,14 +16,16 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The API's plain dependencies, built once from the services. */
 export function createApiDeps(services: Services): ApiDeps {
+  const scope = providerScope(services.config);
   return {
     targets: services.targets,
     defaultTarget: services.defaultTarget,
     audit: services.audit,
-    rooms: new RoomRegistry(services.store),
+    rooms: new RoomRegistry(services.store, scope, services.logger),
     invites: new Invites({ store: services.store, targets: services.targets, audit: services.audit, settings: services.config.api.invites, publicUrl: services.publicUrl }),
     policy: services.policy,
     settings: services.config.api,
+    scope,
   };
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { namePattern } from '../config/schema.js';
 import { GatewayError } from '../http/errors.js';
-import { peopleSchema } from '../policy/rooms.js';
+import { peopleInputSchema, peopleListInputSchema } from '../policy/rooms.js';
 import { AFFILIATIONS } from '../tokens/claims.js';
 import { JITSI_FEATURES, type JitsiFeature } from '../tokens/features.js';
 import { MAX_ROOM_INPUT_LENGTH } from '../tokens/room.js';
@@ -54,13 +54,16 @@ export const tokenResponseSchema = z.strictObject({
 });
 
 export const roomRequestSchema = z.strictObject({
-  moderators: peopleSchema.prefault({}).describe('People who get moderator in this room (registering any needs mayIssueModerator)'),
-  members: peopleSchema.optional().describe('Present: members only; just these people (and the moderators) may enter'),
+  moderators: peopleListInputSchema
+    .prefault({})
+    .describe('People who get moderator in this room (registering any needs mayIssueModerator). One list or one per provider; without "provider" the values belong to policy.defaultProviders'),
+  members: peopleListInputSchema.optional().describe('Present: members only; just these people (and the moderators) may enter'),
   ttlSeconds: z.number().int().positive().optional().describe('How long the entry lives; default api.rooms.defaultTtlSeconds'),
 });
 export type RoomRequestBody = z.infer<typeof roomRequestSchema>;
 
-const peopleView = z.strictObject({ ids: z.array(z.string()), emails: z.array(z.string()), groups: z.array(z.string()) });
+/** People by provider: every id, e-mail and group belongs to the provider of its section. */
+const peopleView = z.array(z.strictObject({ provider: z.string(), ids: z.array(z.string()), emails: z.array(z.string()), groups: z.array(z.string()) }));
 export const roomResponseSchema = z.strictObject({
   target: z.string(),
   tenant: z.string().optional(),

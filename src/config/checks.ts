@@ -1,6 +1,7 @@
 import type { ConfigIssue } from './errors.js';
 import { PROSODY_ALGORITHMS, type Config } from './schema.js';
 import { loadKeyring } from '../keys/keyring.js';
+import { providerScopeIssues } from '../policy/scope.js';
 
 /** Minimum HS secret length: 32 bytes (256 bits), as for HS256 keys in RFC 7518 §3.2. */
 export const MIN_SECRET_BYTES = 32;
@@ -85,6 +86,7 @@ export function checkConfig(config: Config): { issues: ConfigIssue[]; warnings: 
   if (management === undefined && config.mode === 'production') {
     warnings.push('server.management.port is not set: /metrics (which names API clients) and the detailed /readyz?verbose are served on the main port to anyone who reaches it; set server.management.port (e.g. 9090) and keep that port private');
   }
+  issues.push(...providerScopeIssues(config));
   const publicUrl = new URL(config.publicUrl);
   if (config.mode === 'production' && publicUrl.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(publicUrl.hostname)) {
     warnings.push(`publicUrl ${config.publicUrl} is plain http: session cookies are not marked Secure; use https in production`);

@@ -123,6 +123,12 @@ export type OutcomeConfig = z.infer<typeof outcomeSchema>;
 export const policySchema = z
   .strictObject({
     rules: z.array(ruleSchema).max(500).default([]),
+    /**
+     * Whose groups, e-mail addresses, claims and ids a rule or registry entry means when it names no
+     * provider. Default: the only configured provider; with several, rules on people must say
+     * `when.provider` (or set this) and registry entries `provider` (docs/policy.md).
+     */
+    defaultProviders: oneOrMany(name).optional(),
     /** When no rule matches. Default: allow as participant. */
     default: outcomeSchema.prefault({ allow: {} }),
   })

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../http/errors.js';
+import { personKeyOf } from '../identity/person.js';
 import type { IdentityProvider } from '../idp/provider.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import { targetOrigin } from './deliver.js';
@@ -40,7 +41,7 @@ export const endGatewaySession: Step<LogoutFlow> = async function endGatewaySess
   flow.session = await loadSession(flow.services, flow.http.cookies);
   if (flow.session) {
     await endSession(flow.services.store, flow.session);
-    flow.services.logger.info({ requestId: flow.http.requestId, provider: flow.session.session.provider, user: flow.session.session.identity.id }, 'gateway session ended (logout)');
+    flow.services.logger.info({ requestId: flow.http.requestId, person: personKeyOf(flow.session.session.identity) }, 'gateway session ended (logout)');
   }
   flow.out.cookies.push(clearSessionCookie(flow.services));
 };

@@ -1,5 +1,6 @@
 import { GatewayError } from '../http/errors.js';
 import type { Identity } from '../identity/identity.js';
+import { personKeyOf } from '../identity/person.js';
 import type { Services } from '../services.js';
 import type { IssuedToken, JitsiTarget, RoomLocation } from '../tokens/target.js';
 
@@ -15,7 +16,7 @@ export async function mintForRoom(
   const decision = await services.policy.decide({ identity, location });
   if (!decision.allow) {
     throw new GatewayError(403, 'access_denied', decision.message || 'You are not allowed to join this meeting.', {
-      detail: { provider: identity.provider, user: identity.id, room: location.room, tenant: location.tenant, rule: decision.rule },
+      detail: { person: personKeyOf(identity), room: location.room, tenant: location.tenant, rule: decision.rule },
       context: { reason: 'policy' },
       level: 'info',
     });
@@ -34,6 +35,6 @@ export async function mintForRoom(
     features: decision.features,
     ttlSeconds: decision.ttlSeconds,
   });
-  services.audit.tokenIssued({ target: target.name, provider: identity.provider, claims: issued.claims, requestId: input.requestId });
+  services.audit.tokenIssued({ target: target.name, provider: identity.provider, person: personKeyOf(identity), claims: issued.claims, requestId: input.requestId });
   return issued;
 }

@@ -67,7 +67,8 @@ export async function loadSessionById(store: Store, id: string): Promise<LoadedS
   if (raw === null) return undefined;
   try {
     const session = JSON.parse(raw) as GatewaySession;
-    if (session.v !== 1 || typeof session.provider !== 'string' || typeof session.identity?.id !== 'string' || session.expiresAt <= now()) return undefined;
+    // The person is (provider, subject): a record whose identity names another provider is not used.
+    if (session.v !== 1 || typeof session.provider !== 'string' || typeof session.identity?.id !== 'string' || session.identity.provider !== session.provider || session.expiresAt <= now()) return undefined;
     return { id, session };
   } catch {
     return undefined;

@@ -1,12 +1,15 @@
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { JitsiClaims } from '../tokens/claims.js';
+import type { PersonKey } from '../identity/person.js';
 
 export interface TokenIssuedEvent {
   target: string;
   /** Who asked: an identity provider's name, "api:<client>", "invite", "cli". */
   provider: string;
   claims: JitsiClaims;
+  /** The person who signed in (provider-qualified), for tokens minted after an SSO login. */
+  person?: PersonKey | undefined;
   requestId?: string | undefined;
 }
 
@@ -39,6 +42,7 @@ export class Audit {
         requestId: event.requestId,
         target: event.target,
         provider: event.provider,
+        person: event.person,
         user: claims.context.user.id,
         email: claims.context.user.email,
         room: claims.room,

@@ -1,24 +1,29 @@
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import type { Policy } from './policy.js';
-import { RoomRegistry, roomDecision } from './rooms.js';
+import { RoomRegistry, roomDecision, type RegistryLog } from './rooms.js';
 import { compilePolicy, toSubject, type CompiledPolicy } from './rules.js';
+import { providerScope, type ProviderScope } from './scope.js';
 
 export interface ConfiguredPolicy extends Policy {
   readonly compiled: CompiledPolicy;
   readonly rooms: RoomRegistry;
+  /** Whose values a bare id, e-mail or group means (rules and registry entries). */
+  readonly scope: ProviderScope;
 }
 
 /**
  * The configured policy: the rules of `policy:` (compiled once here), then the room registry entry
  * of the room, when there is one (one store read per decision).
  */
-export function createPolicy(config: Pick<Config, 'policy'>, store: Store): ConfiguredPolicy {
-  const compiled = compilePolicy(config.policy);
-  const rooms = new RoomRegistry(store);
+export function createPolicy(config: Pick<Config, 'policy' | 'providers'>, store: Store, log?: RegistryLog): ConfiguredPolicy {
+  const scope = providerScope(config);
+  const compiled = compilePolicy(config.policy, scope);
+  const rooms = new RoomRegistry(store, scope, log);
   return {
     compiled,
     rooms,
+    scope,
     async decide({ identity, location }) {
       const generic = compiled.evaluate(toSubject(identity, location));
       const entry = await rooms.get(location);

@@ -2,7 +2,8 @@ import type { ApiClientConfig } from '../config/api.js';
 import type { AllowConfig, ClaimMatcherConfig, OutcomeConfig, WhenConfig } from '../config/policy.js';
 import type { Config } from '../config/schema.js';
 import { compileGlob, globCovers } from './glob.js';
-import { compilePolicy, type CompiledRule } from './rules.js';
+import { compilePolicy, ruleProviders, type CompiledRule } from './rules.js';
+import { providerScope, type ProviderScope } from './scope.js';
 
 /**
  * check-config's explanation of the policy in plain words, and warnings for rules that can never
@@ -19,11 +20,12 @@ type ExplainConfig = Pick<Config, 'policy' | 'api' | 'providers' | 'targets'>;
 export function explainPolicy(config: ExplainConfig): PolicyExplanation {
   const lines: string[] = [];
   const warnings: string[] = [];
-  const { rules } = compilePolicy(config.policy);
+  const scope = providerScope(config);
+  const { rules } = compilePolicy(config.policy, scope);
 
   lines.push(rules.length === 0 ? 'policy: no rules; everyone who signs in is decided by policy.default' : `policy: ${rules.length} rule${rules.length === 1 ? '' : 's'}, tried in order; the first that matches decides`);
   for (const rule of rules) {
-    lines.push(`  ${rule.position}. ${label(rule)}: ${describeWhen(rule.config.when)} → ${describeOutcome(rule.config.deny !== undefined ? { deny: rule.config.deny } : { allow: rule.config.allow ?? { role: 'participant' } })}`);
+    lines.push(`  ${rule.position}. ${label(rule)}: ${describeWhen(scopedWhen(rule.config.when, scope))} → ${describeOutcome(rule.config.deny !== undefined ? { deny: rule.config.deny } : { allow: rule.config.allow ?? { role: 'participant' } })}`);
   }
   const catchAll = rules.find((rule) => rule.matchers.length === 0);
   lines.push(`  otherwise (policy.default) → ${describeOutcome(config.policy.default)}${catchAll ? ` (never used: rule ${label(catchAll)} matches every request)` : ''}`);
@@ -39,7 +41,7 @@ export function explainPolicy(config: ExplainConfig): PolicyExplanation {
   }
   for (const [index, later] of rules.entries()) {
     if (dead.has(later.position)) continue;
-    const earlier = rules.slice(0, index).find((rule) => !dead.has(rule.position) && covers(rule.config.when, later.config.when));
+    const earlier = rules.slice(0, index).find((rule) => !dead.has(rule.position) && covers(scopedWhen(rule.config.when, scope), scopedWhen(later.config.when, scope)));
     if (earlier) {
       const why = earlier.matchers.length === 0 ? `it comes after the catch-all rule ${label(earlier)}, which matches every request` : `rule ${label(earlier)} comes first and matches every request this one matches`;
       warnings.push(`policy.rules[${later.position - 1}] ${label(later)} can never match: ${why}`);
@@ -55,6 +57,13 @@ export function explainPolicy(config: ExplainConfig): PolicyExplanation {
     warnings.push(...clientWarnings(name, client, config));
   }
   return { lines, warnings };
+}
+
+/** A rule on groups, e-mail or claims that names no provider holds for the default providers only: say so. */
+function scopedWhen(when: WhenConfig, scope: ProviderScope): WhenConfig {
+  if (when.provider !== undefined) return when;
+  const providers = ruleProviders(when, scope);
+  return providers === undefined ? when : { ...when, provider: [...providers] };
 }
 
 const label = (rule: CompiledRule) => (rule.config.name ? `"${rule.config.name}"` : rule.name);

@@ -4,6 +4,7 @@ import type { RoomLocation } from '../tokens/target.js';
 import { compileGlob, normalizeRoomForGlob, type RoomGlob } from './glob.js';
 import { compileRulePattern } from './pattern.js';
 import type { Decision } from './policy.js';
+import type { ProviderScope } from './scope.js';
 
 /**
  * The rule engine: rules compiled once at start-up (globs, regular expressions, lowercase sets),
@@ -60,8 +61,11 @@ export interface CompiledPolicy {
   evaluate(subject: Subject): Decision;
 }
 
-export function compilePolicy(config: PolicyConfig): CompiledPolicy {
-  const rules = config.rules.map((rule, index) => compileRule(rule, index + 1));
+/** No provider configured and none named: person conditions belong to nobody. */
+const NO_SCOPE: ProviderScope = { configured: [], defaults: undefined };
+
+export function compilePolicy(config: PolicyConfig, scope: ProviderScope = NO_SCOPE): CompiledPolicy {
+  const rules = config.rules.map((rule, index) => compileRule(rule, index + 1, scope));
   const defaultDecision = outcomeDecision(config.default, 'default', 'default');
   return {
     rules,
@@ -79,17 +83,32 @@ export function ruleName(rule: RuleConfig, position: number): string {
   return rule.name ?? `#${position}`;
 }
 
-function compileRule(rule: RuleConfig, position: number): CompiledRule {
+function compileRule(rule: RuleConfig, position: number, scope: ProviderScope): CompiledRule {
   const name = ruleName(rule, position);
   const globs = (rule.when.room ?? []).map(compileGlob);
   const outcome: OutcomeConfig = rule.deny !== undefined ? { deny: rule.deny } : { allow: rule.allow ?? { role: 'participant' } };
-  return { position, name, config: rule, globs, matchers: compileWhen(rule.when, globs), decision: outcomeDecision(outcome, name, 'rule') };
+  return { position, name, config: rule, globs, matchers: compileWhen(rule.when, globs, scope), decision: outcomeDecision(outcome, name, 'rule') };
 }
 
-function compileWhen(when: WhenConfig, globs: RoomGlob[]): Matcher[] {
+/** Whether a rule looks at facts a provider asserts about the person (groups, e-mail, claims). */
+export const hasPersonConditions = (when: WhenConfig): boolean => when.groups !== undefined || when.emailDomain !== undefined || when.claims !== undefined;
+
+/**
+ * The providers a rule applies to: the ones it names; for a rule on groups, e-mail or claims that
+ * names none, the default providers (a group "admins" asserted by another provider is not ours).
+ * Undefined: every provider (the rule looks only at the room).
+ */
+export function ruleProviders(when: WhenConfig, scope: ProviderScope): readonly string[] | undefined {
+  if (when.provider) return when.provider;
+  if (!hasPersonConditions(when)) return undefined;
+  return scope.defaults ?? [];
+}
+
+function compileWhen(when: WhenConfig, globs: RoomGlob[], scope: ProviderScope): Matcher[] {
   const matchers: Matcher[] = [];
-  if (when.provider) {
-    const names = new Set(when.provider);
+  const providers = ruleProviders(when, scope);
+  if (providers) {
+    const names = new Set(providers);
     matchers.push((subject) => names.has(subject.provider));
   }
   if (when.target) {

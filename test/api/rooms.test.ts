@@ -16,6 +16,7 @@ beforeAll(async () => {
   redis = await startRedis();
   gw = await startGateway(
     apiSettings(redis.url, prefix, {
+      providers: { corp: { kind: 'cas', baseUrl: 'https://cas.example.org/cas' } },
       policy: { rules: [{ name: 'hosts', when: { groups: 'hosts' }, allow: { role: 'moderator' } }] },
       api: {
         rooms: { defaultTtlSeconds: 3600, maxTtlSeconds: 86400 },
@@ -34,7 +35,7 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-const person = (overrides: Partial<Identity> = {}): Identity => ({ provider: 'dev', id: 'alice', email: 'alice@example.com', groups: [], claims: {}, ...overrides });
+const person = (overrides: Partial<Identity> = {}): Identity => ({ provider: 'corp', id: 'alice', email: 'alice@example.com', groups: [], claims: {}, ...overrides });
 const decide = (identity: Identity, room: string, tenant?: string) => {
   const target = gw.gateway.services.targets.get('meet')!;
   return gw.gateway.services.policy.decide({ identity, location: target.locate(room, tenant) });
@@ -51,8 +52,8 @@ describe('room registry API', () => {
       target: 'meet',
       tenant: 'acme',
       room: 'board%20meeting',
-      moderators: { ids: ['bob'], emails: ['carol@example.com'], groups: [] },
-      members: { ids: [], emails: [], groups: ['board'] },
+      moderators: [{ provider: 'corp', ids: ['bob'], emails: ['carol@example.com'], groups: [] }],
+      members: [{ provider: 'corp', ids: [], emails: [], groups: ['board'] }],
       membersOnly: true,
       updatedBy: 'api:admin',
     });
@@ -96,7 +97,7 @@ describe('room registry API', () => {
     expect(members.body.membersOnly).toBe(true);
     const moderators = await call('PUT', `${rooms}/school/class-7b`, { headers: bearer(secrets.lms), json: { moderators: { ids: ['s1'] } } });
     expect(moderators.status).toBe(403);
-    expect((await call('GET', `${rooms}/school/class-7b`, { headers: bearer(secrets.lms) })).body.moderators).toEqual({ ids: [], emails: [], groups: [] });
+    expect((await call('GET', `${rooms}/school/class-7b`, { headers: bearer(secrets.lms) })).body.moderators).toEqual([]);
   });
 
   it.each<[string, string, string, Record<string, string>, unknown, number]>([

@@ -22,6 +22,7 @@ beforeAll(async () => {
   redis = await startRedis();
   gw = await startGateway(
     apiSettings(redis.url, prefix, {
+      providers: { corp: { kind: 'cas', baseUrl: 'https://cas.example.org/cas' } },
       policy: { rules: [{ name: 'hosts', when: { groups: 'hosts' }, allow: { role: 'moderator' } }] },
       api: {
         invites: { maxUses: 50, defaultTtlSeconds: 3600, maxTtlSeconds: 86400, guestTokenTtlSeconds: 120 },
@@ -235,14 +236,14 @@ describe('invites created by a moderator with a gateway session', () => {
     const { setCookie } = await openSession(gw.gateway.services, { provider: identity.provider, identity, sessionIndexes: [] });
     return setCookie.split(';')[0]!;
   }
-  const host: Identity = { provider: 'dev', id: 'hana', name: 'Hana Host', email: 'hana@example.com', groups: ['hosts'], claims: {} };
-  const guest: Identity = { provider: 'dev', id: 'gus', email: 'gus@example.com', groups: [], claims: {} };
+  const host: Identity = { provider: 'corp', id: 'hana', name: 'Hana Host', email: 'hana@example.com', groups: ['hosts'], claims: {} };
+  const guest: Identity = { provider: 'corp', id: 'gus', email: 'gus@example.com', groups: [], claims: {} };
 
   it('a moderator (by policy) creates, lists and revokes invites for the room', async () => {
     const cookie = await sessionCookie(host);
     const created = await call('POST', api, { headers: { cookie }, json: { tenant: 'acme', room: 'Hana Room', uses: 3 } });
     expect(created.status).toBe(201);
-    expect(created.body.createdBy).toBe('user:dev:hana');
+    expect(created.body.createdBy).toBe('user:corp:hana');
     const id = String(created.body.id);
     expect((await redeem(`${gw.base}/invite/${id}`, 'Guest')).status).toBe(303);
 

@@ -20,6 +20,7 @@ beforeAll(async () => {
   redis = await startRedis();
   gw = await startGateway(
     apiSettings(redis.url, prefix, {
+      providers: { corp: { kind: 'cas', baseUrl: 'https://cas.example.org/cas' } },
       policy: { rules: [{ name: 'hosts', when: { groups: 'hosts' }, allow: { role: 'moderator' } }] },
       api: { invites: { maxUses: 50, defaultTtlSeconds: 3600, maxTtlSeconds: 86400 } },
     }),
@@ -35,7 +36,7 @@ let people = 0;
 /** A new person each time (the per-person rate limit is per minute). */
 function person(groups: string[]): Identity {
   people += 1;
-  return { provider: 'dev', id: `p${people}`, name: `Person ${people}`, email: `p${people}@example.com`, groups, claims: {} };
+  return { provider: 'corp', id: `p${people}`, name: `Person ${people}`, email: `p${people}@example.com`, groups, claims: {} };
 }
 
 async function session(identity: Identity): Promise<string> {
@@ -87,7 +88,7 @@ describe('a moderator with a gateway session', () => {
 
     // The API sees the same invite, made by this person for this room.
     const listed = await call('GET', `${gw.base}/api/v1/invites`, { headers: { cookie } });
-    expect(listed.body.invites).toEqual([expect.objectContaining({ id, createdBy: `user:dev:${host.id}`, tenant: 'acme', room: 'team%20call', uses: 2, label: 'Guest talk: <compilers>' })]);
+    expect(listed.body.invites).toEqual([expect.objectContaining({ id, createdBy: `user:corp:${host.id}`, tenant: 'acme', room: 'team%20call', uses: 2, label: 'Guest talk: <compilers>' })]);
 
     const guestJoin = await redeem(local(link!), 'Grace');
     expect(guestJoin.status).toBe(303);

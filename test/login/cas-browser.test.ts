@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, newContext, startStandInJitsi, type StandInJitsi } from '../support/browser.js';
-import { CAS_POLICY, casProviders } from '../support/cas-gateway.js';
+import { casPolicy, casProviders } from '../support/cas-gateway.js';
 import { ensureLemonldap, type LemonldapInstance } from '../support/lemonldap.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { freePort, gatewaySettings, startGateway, verifyWithGatewayKeys, type RunningGateway } from './harness.js';
@@ -35,7 +35,8 @@ beforeAll(async () => {
   idp = lemonldap;
   jitsi = await startStandInJitsi({ gateway: `http://127.0.0.1:${gwPort}` });
   sso = `${jitsi.url}/sso`;
-  const settings = gatewaySettings(gwPort, redis.url, casProviders(idp.casUrl), { policy: CAS_POLICY });
+  const providers = casProviders(idp.casUrl);
+  const settings = gatewaySettings(gwPort, redis.url, providers, { policy: casPolicy(providers) });
   settings.publicUrl = sso;
   (settings.targets as { meet: { url: string } }).meet.url = jitsi.url;
   gw = await startGateway(settings, gwPort);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CAS_POLICY, CasBrowser, casProviders, logoutRequestXml, postSlo, type CasProviderName } from '../support/cas-gateway.js';
+import { casPolicy, CasBrowser, casProviders, logoutRequestXml, postSlo, type CasProviderName } from '../support/cas-gateway.js';
 import { casLoginWithCookie, casLogout, ensureLemonldap, type LemonldapInstance } from '../support/lemonldap.js';
 import { sleep, startRedis, type RedisServer } from '../support/redis.js';
 import { asJson, carriesNoToken, expectRejected, freePort, gatewaySettings, jitsiState, startGateway, TARGET_URL, tokenFromJoinUrl, verifyWithGatewayKeys, type RunningGateway, type Step } from './harness.js';
@@ -38,7 +38,7 @@ beforeAll(async () => {
     casrenew: { displayName: 'LemonLDAP (renew)', version: '3.0', renew: true },
     casgw: { displayName: 'LemonLDAP (gateway mode)', version: '3.0', gateway: true },
   });
-  gw = await startGateway(gatewaySettings(port, redis.url, providers, { policy: CAS_POLICY }), port);
+  gw = await startGateway(gatewaySettings(port, redis.url, providers, { policy: casPolicy(providers) }), port);
 }, 600_000);
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ const explain = (policy: Record<string, unknown>, extra: Record<string, unknown>
       hsSettings(
         {
           providers: { corp: { kind: 'dev' }, cas: { kind: 'dev' } },
-          policy,
+          policy: { defaultProviders: 'corp', ...policy },
           ...extra,
         },
         { tenants: ['acme', 'sales'], rootRooms: false },
@@ -32,7 +32,7 @@ describe('explainPolicy: the rule set in plain words', () => {
     });
     expect(lines).toEqual([
       'policy: 2 rules, tried in order; the first that matches decides',
-      '  1. "no-contractors": when in group "contractors" → deny, telling the person "Contractors cannot join."',
+      '  1. "no-contractors": when signed in with "corp", and in group "contractors" → deny, telling the person "Contractors cannot join."',
       '  2. "hosts": when signed in with "corp", and under tenant "acme", and in a room matching "team-*" or "daily", and in group "hosts" or "admins", and with an email address at example.com or any subdomain of example.org, and claim "dept" equals "IT" (ignoring case) → allow as moderator; affiliation owner; features recording on, livestreaming off; skips the lobby; tokens live 900 s',
       '  otherwise (policy.default) → deny, telling the person "Staff only."',
       expect.stringContaining('rooms registered over the API'),

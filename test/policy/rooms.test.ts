@@ -4,16 +4,23 @@ import { createTargets } from '../../src/gateway.js';
 import type { Identity } from '../../src/identity/identity.js';
 import { createPolicy } from '../../src/policy/engine.js';
 import type { Decision } from '../../src/policy/policy.js';
-import { MEMBERS_ONLY_MESSAGE, roomKey, type PeopleList } from '../../src/policy/rooms.js';
+import { MEMBERS_ONLY_MESSAGE, qualifyPeople, roomKey, type PeopleInput } from '../../src/policy/rooms.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { hsSettings } from '../support/config.js';
 
 const person = (overrides: Partial<Identity> = {}): Identity => ({ provider: 'corp', id: 'alice', email: 'alice@example.com', groups: [], claims: {}, ...overrides });
-const people = (list: Partial<PeopleList>): PeopleList => ({ ids: [], emails: [], groups: [], ...list });
+type PeopleList = Omit<PeopleInput, 'provider'> & { provider?: string };
+/** A backend's list, qualified as the API does (bare values belong to the only provider, corp). */
+function people(list: Partial<PeopleList>) {
+  const result = qualifyPeople({ ids: [], emails: [], groups: [], ...list }, policyScope(), 'test');
+  if (!result.people) throw new Error(result.problem);
+  return result.people;
+}
 
 const config = parseConfig(
   hsSettings(
     {
+      providers: { corp: { kind: 'cas', baseUrl: 'https://cas.example.org/cas' } },
       policy: {
         rules: [
           { name: 'banned', when: { groups: 'banned' }, deny: 'You are banned.' },
@@ -27,6 +34,7 @@ const config = parseConfig(
   ),
 ).config;
 const target = createTargets(config).get('meet')!;
+const policyScope = () => createPolicy(config, new MemoryStore()).scope;
 
 async function setup(entry?: { moderators?: Partial<PeopleList>; members?: Partial<PeopleList> }) {
   const store = new MemoryStore();
@@ -41,7 +49,7 @@ const summary = (decision: Decision) =>
 
 describe('room registry overrides the generic rules for its room', () => {
   const open = { moderators: { ids: ['bob'], emails: ['Carol@Example.com'], groups: ['Board'] } };
-  const membersOnly = { ...open, members: { ids: ['corp:dave'], emails: [], groups: ['project-x'] } };
+  const membersOnly = { ...open, members: { provider: 'corp', ids: ['dave'], emails: [], groups: ['project-x'] } };
 
   it.each<[string, { moderators?: Partial<PeopleList>; members?: Partial<PeopleList> } | undefined, Identity, string]>([
     ['no entry: the rules decide (host)', undefined, person({ groups: ['hosts'] }), 'moderator/owner by rule'],
@@ -90,7 +98,7 @@ describe('room registry overrides the generic rules for its room', () => {
     const { store, policy, location } = await setup(open);
     expect(roomKey(location)).toBe('room:meet:acme:weekly');
     expect(roomKey(target.locate('Ärger'))).toBe('room:meet:-:%c3%a4rger');
-    expect(JSON.parse((await store.get('room:meet:acme:weekly'))!)).toMatchObject({ moderators: { ids: ['bob'], emails: ['carol@example.com'], groups: ['Board'] } });
+    expect(JSON.parse((await store.get('room:meet:acme:weekly'))!)).toMatchObject({ v: 2, moderators: [{ provider: 'corp', ids: ['bob'], emails: ['carol@example.com'], groups: ['Board'] }] });
     expect(await policy.rooms.delete(location)).toBe(true);
     expect(summary(await policy.decide({ identity: person({ id: 'bob' }), location }))).toBe('participant/member by rule');
   });

@@ -19,7 +19,7 @@ const targets = {
 };
 
 function configWith(policy: Record<string, unknown>) {
-  return parseConfig(hsSettings({ policy }, targets.meet)).config;
+  return parseConfig(hsSettings({ providers: { corp: { kind: 'cas', baseUrl: 'https://cas.example.org/cas' } }, policy }, targets.meet)).config;
 }
 
 async function decide(policy: Record<string, unknown>, identity: Identity, room: string, tenant?: string): Promise<Decision> {

@@ -5,7 +5,7 @@ import { createApiClients } from '../../src/api/clients.js';
 import { apiClientSchema } from '../../src/config/api.js';
 import { GatewayError } from '../../src/http/errors.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import { CasBrowser, CAS_POLICY, casProviders } from '../support/cas-gateway.js';
+import { CasBrowser, casPolicy, casProviders } from '../support/cas-gateway.js';
 import { ensureLemonldap, type LemonldapInstance } from '../support/lemonldap.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { freePort, gatewaySettings, jitsiState, startGateway, TARGET_URL, type RunningGateway } from '../login/harness.js';
@@ -47,7 +47,7 @@ describe('a flood of wrong secrets', () => {
     // DNS lookup (which runs on libuv's thread pool, like scrypt).
     const extra = (port: number) => ({
       store: { kind: 'redis', prefix: 'jsgflood:', redis: { url: redis.url } },
-      policy: CAS_POLICY,
+      policy: casPolicy(casProviders(idp.casUrl)),
       api: { clients: { booking: { secretHash: SECRET_HASH, tenants: ['acme'] } } },
       publicUrl: `http://127.0.0.1:${port}`,
     });

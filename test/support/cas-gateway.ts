@@ -30,15 +30,17 @@ export function casProviders(casUrl: string, extra: Record<string, Record<string
 
 /**
  * Policy from the configuration, fed by the CAS groups: Time Lords moderate; nobody else may
- * enter rooms called tardis-*; everyone else is a participant.
+ * enter rooms called tardis-*; everyone else is a participant. Every provider here is the same
+ * LemonLDAP server, so each one's groups count (policy.defaultProviders).
  */
-export const CAS_POLICY = {
+export const casPolicy = (providers: Record<string, unknown>) => ({
+  defaultProviders: Object.keys(providers),
   rules: [
     { name: 'time lords moderate', when: { groups: 'timelords' }, allow: { role: 'moderator' } },
     { name: 'tardis crew only', when: { room: 'tardis-*' }, deny: 'Only Time Lords may fly the TARDIS.' },
   ],
   default: { allow: { role: 'participant' } },
-};
+});
 
 export interface CasJourney {
   /** The gateway's first answer (303 to `<cas>/login?service=…`). */
