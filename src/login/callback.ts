@@ -7,7 +7,7 @@ import { DONE, errorContext, need, runSteps, type Flow, type Step } from './flow
 import { mintForRoom } from './mint.js';
 import { issueRefreshHandle } from './refresh.js';
 import { openSession, type LoadedSession } from './session.js';
-import { bindingCookieName, checkTransaction, takeTransaction, type LoginTransaction } from './transaction.js';
+import { bindingCookie, checkTransaction, releaseBinding, takeTransaction, type LoginTransaction } from './transaction.js';
 import { countUnavailable } from './unavailable.js';
 
 /**
@@ -56,7 +56,9 @@ export const takeLoginTransaction: Step<CallbackFlow> = async function takeLogin
 
 export const checkBrowserBinding: Step<CallbackFlow> = function checkBrowserBinding(flow) {
   const transaction = need(flow.transaction, 'transaction');
-  checkTransaction(transaction, flow.providerName, flow.http.cookies, bindingCookieName(flow.services));
+  checkTransaction(transaction, flow.providerName, flow.http.cookies, bindingCookie(flow.services));
+  // The transaction is used up whatever happens next: its binding leaves the cookie now.
+  flow.out.cookies.push(releaseBinding(flow.services, flow.http.cookies, transaction.binding));
   const target = flow.services.targets.get(transaction.location.target);
   if (!target) throw new GatewayError(400, 'login_expired', 'The meeting server of this sign-in is no longer configured. Please open the meeting link again.');
   flow.target = target;

@@ -46,6 +46,9 @@ export function parseCookies(header: string | undefined): Map<string, string> {
 /** A new random cookie value (256 bits). */
 export const randomValue = () => randomBase64url(32);
 
+/** Whether a value has the shape of the gateway's random cookie values. */
+export const isCookieValue = (value: string) => COOKIE_VALUE.test(value);
+
 /** The value of `name` when it looks like one the gateway set, else undefined. */
 export function gatewayCookie(cookies: ReadonlyMap<string, string>, name: string): string | undefined {
   const value = cookies.get(name);

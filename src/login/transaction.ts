@@ -3,7 +3,7 @@ import { GatewayError } from '../http/errors.js';
 import type { Services } from '../services.js';
 import type { Store } from '../store/store.js';
 import type { RoomLocation } from '../tokens/target.js';
-import { cookieOptions, digest, gatewayCookie, randomValue, serializeCookie } from './cookies.js';
+import { clearCookie, cookieOptions, digest, isCookieValue, randomValue, serializeCookie, type CookieOptions } from './cookies.js';
 import { RETURN_MODES, type ReturnMode } from './request.js';
 
 /**
@@ -11,7 +11,7 @@ import { RETURN_MODES, type ReturnMode } from './request.js';
  * session.loginTimeoutSeconds and consumed with `take` (GETDEL) exactly once. The id is 128 random
  * bits and travels through the IdP (OIDC `state`, CAS `tx`). The transaction is bound to the
  * browser that started it: a random value in an HttpOnly cookie, whose SHA-256 the transaction
- * keeps. One binding cookie per browser serves every login started in it (several tabs at once).
+ * keeps. Every login start gets a new binding (see browserBinding); the callback removes it.
  */
 
 export interface LoginTransaction {
@@ -30,13 +30,54 @@ export const TRANSACTION_ID = /^[A-Za-z0-9_-]{22}$/;
 
 export const newTransactionId = () => randomBase64url(16);
 
-export const bindingCookieName = (services: Pick<Services, 'config'>) => `${services.config.session.cookieName}_login`;
+/**
+ * The binding cookie. With an https publicUrl it is `__Host-<cookieName>_login` (Secure, Path=/,
+ * no Domain): browsers refuse such a cookie from a sibling subdomain or plain http, so nobody can
+ * plant a binding of their own in a victim's browser and then send it their own callback URL
+ * (login CSRF). Over plain http (development) the prefix is unavailable and the cookie is
+ * `<cookieName>_login` under the gateway's path.
+ */
+export interface BindingCookie {
+  name: string;
+  options: CookieOptions;
+  /** Whether the browser guarantees that only the gateway set it (the `__Host-` prefix). */
+  hostOnly: boolean;
+}
 
-/** The browser's binding value: the existing cookie's, or a new one. Always (re)sets the cookie. */
+export function bindingCookie(services: Pick<Services, 'config' | 'publicUrl' | 'basePath'>): BindingCookie {
+  const name = `${services.config.session.cookieName}_login`;
+  if (services.publicUrl.startsWith('https:')) return { name: `__Host-${name}`, options: { secure: true, path: '/' }, hostOnly: true };
+  return { name, options: cookieOptions(services), hostOnly: false };
+}
+
+/** Bindings of logins still running in other tabs that the cookie keeps beside the newest. */
+const MAX_BINDINGS = 3;
+
+/** The binding values in the cookie (newest first): 43-character random values joined by ".". */
+export function bindingValues(cookies: ReadonlyMap<string, string>, cookie: BindingCookie): string[] {
+  const raw = cookies.get(cookie.name);
+  if (raw === undefined || raw.length > 44 * MAX_BINDINGS) return [];
+  return raw.split('.').filter(isCookieValue).slice(0, MAX_BINDINGS);
+}
+
+/**
+ * A new binding for every login start, never one found in the request: a value the browser
+ * brought may have been planted. Earlier values stay beside it (so logins started in several tabs
+ * each finish) only under the `__Host-` prefix, where the browser vouches that the gateway set them.
+ */
 export function browserBinding(services: Services, cookies: ReadonlyMap<string, string>): { value: string; setCookie: string } {
-  const name = bindingCookieName(services);
-  const value = gatewayCookie(cookies, name) ?? randomValue();
-  return { value, setCookie: serializeCookie(name, value, services.config.session.loginTimeoutSeconds, cookieOptions(services)) };
+  const cookie = bindingCookie(services);
+  const value = randomValue();
+  const earlier = cookie.hostOnly ? bindingValues(cookies, cookie).slice(0, MAX_BINDINGS - 1) : [];
+  return { value, setCookie: serializeCookie(cookie.name, [value, ...earlier].join('.'), services.config.session.loginTimeoutSeconds, cookie.options) };
+}
+
+/** After the callback: the cookie without the binding just used, or cleared when none is left. */
+export function releaseBinding(services: Services, cookies: ReadonlyMap<string, string>, used: string): string {
+  const cookie = bindingCookie(services);
+  const left = bindingValues(cookies, cookie).filter((value) => digest(value) !== used);
+  if (left.length === 0) return clearCookie(cookie.name, cookie.options);
+  return serializeCookie(cookie.name, left.join('.'), services.config.session.loginTimeoutSeconds, cookie.options);
 }
 
 export async function saveTransaction(store: Store, id: string, transaction: LoginTransaction, ttlSeconds: number): Promise<void> {
@@ -85,16 +126,16 @@ function parseTransaction(raw: string): LoginTransaction | undefined {
 }
 
 /** The transaction must have been started by this provider, in this browser. */
-export function checkTransaction(transaction: LoginTransaction, provider: string, cookies: ReadonlyMap<string, string>, cookieName: string): void {
+export function checkTransaction(transaction: LoginTransaction, provider: string, cookies: ReadonlyMap<string, string>, cookie: BindingCookie): void {
   if (transaction.provider !== provider) {
     throw new GatewayError(400, 'login_mismatch', 'This sign-in answer came from a different sign-in provider than the one the sign-in started with. Please go back to the meeting link and sign in again.', {
       detail: { expected: transaction.provider, got: provider },
     });
   }
-  const binding = gatewayCookie(cookies, cookieName);
-  if (!binding || digest(binding) !== transaction.binding) {
+  const bindings = bindingValues(cookies, cookie);
+  if (!bindings.some((binding) => digest(binding) === transaction.binding)) {
     throw new GatewayError(400, 'login_mismatch', 'This sign-in was started in another browser (or its cookies were cleared). Please open the meeting link again in this browser.', {
-      detail: { reason: binding ? 'binding cookie does not match' : 'binding cookie missing' },
+      detail: { reason: bindings.length > 0 ? 'binding cookie does not match' : 'binding cookie missing' },
       level: 'warn',
     });
   }
