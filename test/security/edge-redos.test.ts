@@ -24,7 +24,7 @@ function person(claim: string): Identity {
 function policyWith(regex: string, ignoreCase = false) {
   const { config } = parseConfig(
     hsSettings({
-      policy: { rules: [{ name: 'as-only', when: { claims: [{ claim: 'nickname', regex, ignoreCase }] }, allow: { role: 'moderator' } }], default: { deny: 'no' } },
+      policy: { rules: [{ name: 'as-only', when: { provider: 'corp', claims: [{ claim: 'nickname', regex, ignoreCase }] }, allow: { role: 'moderator' } }], default: { deny: 'no' } },
     }),
   );
   return compilePolicy(config.policy);
