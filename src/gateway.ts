@@ -67,7 +67,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const targets = createTargets(config);
   const defaultTarget = targets.get(config.defaultTarget ?? '') ?? [...targets.values()][0];
   if (!defaultTarget) throw new Error('no Jitsi target configured');
-  const providers = await createProviders(config, logger);
+  const providers = await createProviders(config, logger, metrics);
   const publicUrl = config.publicUrl;
   const basePath = new URL(publicUrl).pathname.replace(/\/+$/, '');
 

@@ -4,11 +4,12 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { casProviderSchema } from '../idp/cas/settings.js';
 import { oidcProviderSchema } from '../idp/oidc/settings.js';
+import { samlProviderSchema } from '../idp/saml/settings.js';
 import { isRecord } from './secrets.js';
 
 /**
  * Identity providers (name → settings): a union discriminated by `kind`, each kind with its own
- * strict schema (OIDC: src/idp/oidc/settings.ts, CAS: src/idp/cas/settings.ts). `kind` selects the
+ * strict schema (OIDC: src/idp/oidc/settings.ts, CAS: src/idp/cas/settings.ts, SAML: src/idp/saml/settings.ts). `kind` selects the
  * implementation in src/idp/.
  *
  * Presets: `preset: <name>` reads providers/<name>.yaml (shipped with the package) and applies its
@@ -130,8 +131,8 @@ function applyPreset(input: unknown, ctx: { addIssue(issue: { code: 'custom'; me
 
 export const providerSchema = z.preprocess(
   applyPreset,
-  z.discriminatedUnion('kind', [oidcProviderSchema, casProviderSchema, devProviderSchema], {
-    error: (issue) => (issue.code === 'invalid_union' ? 'kind must be oidc, cas or dev' : undefined),
+  z.discriminatedUnion('kind', [oidcProviderSchema, casProviderSchema, samlProviderSchema, devProviderSchema], {
+    error: (issue) => (issue.code === 'invalid_union' ? 'kind must be oidc, cas, saml or dev' : undefined),
   }),
 );
 

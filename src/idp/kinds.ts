@@ -8,3 +8,4 @@ registerProviderKind('oidc', async () => (await import('./oidc/index.js')).creat
 /** The demo's built-in development IdP (an embedded oidc-provider); refuses to run outside mode: demo. */
 registerProviderKind('dev', async () => (await import('../demo/idp/kind.js')).createProvider);
 registerProviderKind('cas', async () => (await import('./cas/index.js')).createProvider);
+registerProviderKind('saml', async () => (await import('./saml/index.js')).createProvider);

@@ -39,7 +39,12 @@ export interface LoginResult {
    */
   sessionIndexes: string[];
   /** Kept with the session for RP-initiated logout (e.g. the OIDC id_token for id_token_hint). */
-  logoutHint?: string;
+  logoutHint?: string | undefined;
+  /**
+   * A unique id of what the IdP asserted (SAML: the assertion ID) and how long it stays valid: the
+   * flow refuses a second login with the same id in that time, across replicas (replay).
+   */
+  replay?: { id: string; ttlSeconds: number };
 }
 
 export interface BackchannelLogout {
@@ -52,10 +57,28 @@ export interface BackchannelLogout {
   replay?: { id: string; ttlSeconds: number };
 }
 
+/** What the provider's front-channel logout endpoint decided (see IdentityProvider.frontchannelLogout). */
+export interface FrontchannelLogout extends BackchannelLogout {
+  /** Where to send the browser afterwards (the IdP, with the answer); none: the signed-out page. */
+  redirectUrl?: string;
+}
+
+/** A document the provider publishes (SAML SP metadata). */
+export interface ProviderDocument {
+  contentType: string;
+  body: string;
+}
+
 export interface IdentityProvider {
   readonly name: string;
-  readonly kind: 'oidc' | 'cas' | 'dev';
+  readonly kind: 'oidc' | 'cas' | 'dev' | 'saml';
   readonly displayName: string;
+  /**
+   * How the IdP sends the browser back to the callback: `query` (a GET, the default) or `form_post`
+   * (an auto-submitted POST form, as SAML's HTTP-POST binding does). For form_post the flow reads
+   * the POSTed fields as the callback's parameters.
+   */
+  readonly callbackBinding?: 'query' | 'form_post';
 
   /** Reads the transaction id from the IdP's answer at the callback (OIDC `state`, CAS `tx`). */
   transactionId(params: URLSearchParams): string | undefined;
@@ -69,6 +92,16 @@ export interface IdentityProvider {
 
   /** Parses a back-channel logout request (OIDC logout_token, CAS SAML logoutRequest). */
   backchannelLogout?(body: string, contentType: string): Promise<BackchannelLogout>;
+
+  /**
+   * A logout message the IdP sends through the browser to `<publicUrl>/auth/<name>/logout` (SAML
+   * HTTP-Redirect binding: the IdP's LogoutRequest, or its LogoutResponse to the gateway's own
+   * request). Gets the raw query string, since signatures cover its exact bytes.
+   */
+  frontchannelLogout?(rawQuery: string): Promise<FrontchannelLogout>;
+
+  /** A document published at `<publicUrl>/auth/<name>/metadata` (SAML SP metadata). */
+  metadata?(): Promise<ProviderDocument>;
 
   /** Whether the provider can serve logins now (discovery loaded, ...); for /readyz. */
   ready(): Promise<{ ok: boolean; detail?: string }>;

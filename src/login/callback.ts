@@ -4,8 +4,10 @@ import type { JitsiTarget } from '../tokens/target.js';
 import { deliver, targetOrigin } from './deliver.js';
 import { callbackUrl } from './entry.js';
 import { DONE, errorContext, need, runSteps, type Flow, type Step } from './flow.js';
+import { digest } from './cookies.js';
 import { mintForRoom } from './mint.js';
 import { issueRefreshHandle } from './refresh.js';
+import { takePostedAnswer } from './posted.js';
 import { openSession, type LoadedSession } from './session.js';
 import { bindingCookie, checkTransaction, releaseBinding, takeTransaction, type LoginTransaction } from './transaction.js';
 import { countUnavailable } from './unavailable.js';
@@ -13,9 +15,10 @@ import { countUnavailable } from './unavailable.js';
 /**
  * GET /auth/:provider/callback — the IdP sends the browser back:
  *
- *   find the provider → read the transaction id → take the transaction (once) → check it belongs to
- *   this provider and this browser → finish at the provider (code exchange, ID token checks, or CAS
- *   ticket validation) → open the gateway session → mint for the room and deliver.
+ *   find the provider → (read the POSTed answer it parked) → read the transaction id → take the
+ *   transaction (once) → check it belongs to this provider and this browser → finish at the provider
+ *   (code exchange, ID token checks, CAS ticket validation, SAML response checks) → refuse a replayed
+ *   assertion → open the gateway session → mint for the room and deliver.
  *
  * Provider-neutral: OIDC and CAS differ only behind IdentityProvider.
  */
@@ -38,6 +41,12 @@ export const findProvider: Step<CallbackFlow> = function findProvider(flow) {
     });
   }
   flow.provider = provider;
+};
+
+/** A provider that answers by POST (SAML): its fields were parked by the POST and are taken here. */
+export const readPostedAnswer: Step<CallbackFlow> = async function readPostedAnswer(flow) {
+  if (need(flow.provider, 'provider').callbackBinding !== 'form_post') return;
+  flow.http = { ...flow.http, query: await takePostedAnswer(flow.services.store, flow.http.query) };
 };
 
 export const readTransactionId: Step<CallbackFlow> = function readTransactionId(flow) {
@@ -80,6 +89,19 @@ export const finishAtProvider: Step<CallbackFlow> = async function finishAtProvi
   if (flow.result.identity.provider !== provider.name) throw new Error(`provider ${provider.name} returned an identity of ${flow.result.identity.provider}`);
 };
 
+/** What the IdP asserted is used once (SAML assertion IDs), on every replica: remembered until it expires. */
+export const refuseReplay: Step<CallbackFlow> = async function refuseReplay(flow) {
+  const replay = need(flow.result, 'login result').replay;
+  if (!replay) return;
+  const key = `login-replay:${flow.providerName}:${digest(replay.id)}`;
+  if (!(await flow.services.store.putIfAbsent(key, '1', Math.max(1, Math.min(replay.ttlSeconds, 86_400))))) {
+    throw new GatewayError(400, 'login_expired', 'This sign-in answer was already used. Please go back to the meeting link and sign in again.', {
+      detail: { provider: flow.providerName, reason: 'replayed assertion' },
+      level: 'warn',
+    });
+  }
+};
+
 export const openGatewaySession: Step<CallbackFlow> = async function openGatewaySession(flow) {
   const result = need(flow.result, 'login result');
   const opened = await openSession(flow.services, {
@@ -112,10 +134,12 @@ export const issueAndDeliver: Step<CallbackFlow> = async function issueAndDelive
 
 export const CALLBACK_STEPS: ReadonlyArray<Step<CallbackFlow>> = [
   findProvider,
+  readPostedAnswer,
   readTransactionId,
   takeLoginTransaction,
   checkBrowserBinding,
   finishAtProvider,
+  refuseReplay,
   openGatewaySession,
   issueAndDeliver,
 ];

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../http/errors.js';
 import { personKeyOf } from '../identity/person.js';
-import type { IdentityProvider } from '../idp/provider.js';
+import type { BackchannelLogout, IdentityProvider } from '../idp/provider.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import { targetOrigin } from './deliver.js';
-import { DONE, page, redirect, runSteps, type Flow, type Step } from './flow.js';
+import { DONE, page, redirect, runSteps, type Flow, type Outcome, type Step } from './flow.js';
 import { single } from './request.js';
 import { clearSessionCookie, endSession, loadSession, revokeIndexed, type LoadedSession } from './session.js';
 
@@ -93,7 +93,33 @@ export async function backchannelLogout(
   if (!provider?.backchannelLogout) {
     throw new GatewayError(404, 'unknown_provider', 'No back-channel logout for this provider.', { detail: { provider: flow.providerName.slice(0, 64) } });
   }
-  const { sessionIndexes, replay } = await provider.backchannelLogout(body, contentType);
+  return revokeNamed(flow, provider, await provider.backchannelLogout(body, contentType), 'back-channel logout');
+}
+
+/**
+ * GET /auth/:provider/logout — a logout message through the browser (SAML HTTP-Redirect): the
+ * provider verifies it; the sessions it names end (as with back-channel logout), and so does this
+ * browser's own session of that provider; then the browser goes where the provider says (back to
+ * the IdP with its answer) or to the signed-out page.
+ */
+export async function frontchannelLogout(flow: Flow & { providerName: string }, rawQuery: string): Promise<Outcome> {
+  const provider = flow.services.providers.get(flow.providerName);
+  if (!provider?.frontchannelLogout) {
+    throw new GatewayError(404, 'unknown_provider', 'No logout endpoint for this provider.', { detail: { provider: flow.providerName.slice(0, 64) } });
+  }
+  const result = await provider.frontchannelLogout(rawQuery);
+  if (result.sessionIndexes.length > 0) await revokeNamed(flow, provider, result, 'front-channel logout');
+  const own = await loadSession(flow.services, flow.http.cookies);
+  if (own && own.session.provider === provider.name) {
+    await endSession(flow.services.store, own);
+    flow.out.cookies.push(clearSessionCookie(flow.services));
+  }
+  if (result.redirectUrl) return redirect(result.redirectUrl);
+  return page(flow.services.pages.loggedOutPage({ returnUrl: flow.services.defaultTarget.config.url, acceptLanguage: flow.http.acceptLanguage }));
+}
+
+async function revokeNamed(flow: Flow, provider: IdentityProvider, named: BackchannelLogout, what: string): Promise<number> {
+  const { sessionIndexes, replay } = named;
   if (replay) {
     const key = `bcl-replay:${provider.name}:${createHash('sha256').update(replay.id).digest('base64url')}`;
     if (!(await flow.services.store.putIfAbsent(key, '1', Math.max(1, replay.ttlSeconds)))) {
@@ -101,6 +127,6 @@ export async function backchannelLogout(
     }
   }
   const revoked = await revokeIndexed(flow.services.store, provider.name, sessionIndexes.slice(0, 100));
-  flow.services.logger.info({ requestId: flow.http.requestId, provider: provider.name, indexes: sessionIndexes.length, revoked }, 'back-channel logout');
+  flow.services.logger.info({ requestId: flow.http.requestId, provider: provider.name, indexes: sessionIndexes.length, revoked }, what);
   return revoked;
 }

@@ -8,7 +8,8 @@ import { callback, callbackErrorContext } from './callback.js';
 import { parseCookies } from './cookies.js';
 import { entryErrorContext, login } from './entry.js';
 import type { Flow, HttpIn, HttpOut, Outcome } from './flow.js';
-import { backchannelLogout, loggedOut, logout } from './logout.js';
+import { backchannelLogout, frontchannelLogout, loggedOut, logout } from './logout.js';
+import { parkPostedAnswer } from './posted.js';
 import { clientAddress } from '../security/client-address.js';
 
 /**
@@ -19,8 +20,15 @@ import { clientAddress } from '../security/client-address.js';
  *   GET  /logout                             Jitsi's tokenLogoutUrl (?inline=1 for the silent iframe)
  *   GET  /logout/done                        post_logout_redirect_uri
  *   POST /auth/:provider/backchannel-logout  OIDC back-channel logout / CAS single logout
- *   POST /auth/:provider/callback            CAS single logout (CAS servers POST to the service URL)
+ *   POST /auth/:provider/callback            form_post providers (SAML ACS): the answer, parked and
+ *                                            303 to the GET callback; others: CAS single logout
+ *                                            (CAS servers POST to the service URL)
+ *   GET  /auth/:provider/logout              front-channel logout messages (SAML SLO, HTTP-Redirect)
+ *   GET  /auth/:provider/metadata            the provider's published document (SAML SP metadata)
  */
+
+/** A POSTed IdP answer (SAML Response with encrypted assertion and many attributes) can be large. */
+const POSTED_ANSWER_LIMIT = 2 * 1024 * 1024;
 
 const BACKCHANNEL_TYPES = ['application/x-www-form-urlencoded', 'text/xml', 'application/xml'] as const;
 
@@ -110,8 +118,33 @@ export function loginRoutes(services: Services): Router {
     ctx.body = '';
   };
   router.post('/auth/:provider/backchannel-logout', backchannel);
-  // CAS servers POST single-logout requests to the service URL itself: the callback.
-  router.post('/auth/:provider/callback', backchannel);
+  router.post('/auth/:provider/callback', async (ctx) => {
+    const name = String(ctx.params.provider ?? '');
+    if (services.providers.get(name)?.callbackBinding !== 'form_post') {
+      // CAS servers POST single-logout requests to the service URL itself: the callback.
+      await backchannel(ctx);
+      return;
+    }
+    const body = await readBody(ctx, { limit: POSTED_ANSWER_LIMIT, types: ['application/x-www-form-urlencoded'] });
+    const handle = await parkPostedAnswer(services.store, body);
+    ctx.status = 303;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Location', `${services.basePath}/auth/${encodeURIComponent(name)}/callback?posted=${handle}`);
+    ctx.body = '';
+  });
+
+  router.get('/auth/:provider/logout', (ctx) =>
+    run(ctx, flow(ctx), async (f) => frontchannelLogout({ ...f, providerName: String(ctx.params.provider ?? '') }, ctx.querystring)),
+  );
+
+  router.get('/auth/:provider/metadata', async (ctx) => {
+    const provider = services.providers.get(String(ctx.params.provider ?? ''));
+    if (!provider?.metadata) throw new GatewayError(404, 'not_found', 'This sign-in provider publishes no metadata.');
+    const document = await provider.metadata();
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.type = document.contentType;
+    ctx.body = document.body;
+  });
 
   return router;
 }

@@ -98,13 +98,13 @@ describe('OIDC provider settings', () => {
   it('reports every provider problem at once, naming the provider', () => {
     const issues = configIssues({
       one: { kind: 'oidc', clientId: 'gw' },
-      two: { kind: 'saml' },
+      two: { kind: 'ldap' },
       three: { preset: 'nonexistent', kind: 'oidc' },
     });
     expect(issues).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^providers\.one\.issuer: is required/),
-        expect.stringMatching(/^providers\.two\.kind: kind must be oidc, cas or dev/),
+        expect.stringMatching(/^providers\.two\.kind: kind must be oidc, cas, saml or dev/),
         expect.stringMatching(/^providers\.three\.preset: names no known preset \("nonexistent"\); available: .*keycloak/),
       ]),
     );

@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises';
+import { boundedGet } from '../cas/http.js';
+import { MetadataError, parseIdpMetadata, type IdpMetadata } from './metadata.js';
+import type { SamlProviderSettings } from './settings.js';
+
+/**
+ * Keeps the IdP's current metadata: inline or from a file (read once), or from a URL (fetched at
+ * start-up, then again every `refreshSeconds` in the background). A failed refresh keeps the last
+ * good copy, is logged and counted (onRefreshFailure); expired metadata (validUntil in the past)
+ * is not used. Until a first copy is loaded, logins answer 502 and the provider is not ready.
+ */
+
+export interface MetadataSourceDeps {
+  provider: string;
+  displayName: string;
+  log: { info(obj: Record<string, unknown>, msg: string): void; warn(obj: Record<string, unknown>, msg: string): void };
+  fetch?: typeof fetch;
+  onRefreshFailure?: () => void;
+  onLoaded?: (metadata: IdpMetadata) => void;
+}
+
+export class MetadataSource {
+  private current: IdpMetadata | undefined;
+  private lastError: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private loading: Promise<void> | undefined;
+
+  constructor(
+    private readonly settings: SamlProviderSettings['idp'],
+    private readonly deps: MetadataSourceDeps,
+  ) {}
+
+  /** First load; never throws (the provider starts without metadata and retries). */
+  async start(): Promise<void> {
+    await this.load();
+    if (this.settings.metadataUrl) this.schedule(this.current ? this.settings.refreshSeconds * 1000 : 30_000);
+  }
+
+  /** The metadata to use now, or undefined (never loaded, or expired). */
+  get(): IdpMetadata | undefined {
+    const metadata = this.current;
+    if (metadata?.validUntil !== undefined && metadata.validUntil <= Date.now()) return undefined;
+    return metadata;
+  }
+
+  problem(): string | undefined {
+    if (this.current && !this.get()) return 'IdP metadata expired (validUntil passed) and no newer copy could be loaded';
+    return this.current ? undefined : (this.lastError ?? 'IdP metadata not loaded yet');
+  }
+
+  /** Loads once more now (also what the timer does). */
+  load(): Promise<void> {
+    this.loading ??= this.attempt().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      void this.load().finally(() => this.schedule(this.current ? this.settings.refreshSeconds * 1000 : 30_000));
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async attempt(): Promise<void> {
+    const started = Date.now();
+    try {
+      const xml = await this.read();
+      const metadata = parseIdpMetadata(xml, this.settings.entityId);
+      if (metadata.validUntil !== undefined && metadata.validUntil <= Date.now()) throw new MetadataError('metadata has expired (validUntil is in the past)');
+      const changed = !this.current || JSON.stringify(this.current) !== JSON.stringify(metadata);
+      this.current = metadata;
+      this.lastError = undefined;
+      if (changed) {
+        this.deps.onLoaded?.(metadata);
+        this.deps.log.info({ entityId: metadata.entityId, certificates: metadata.signingCertificates.length, elapsedMs: Date.now() - started }, 'SAML IdP metadata loaded');
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.lastError = `IdP metadata cannot be loaded: ${reason}`;
+      this.deps.onRefreshFailure?.();
+      this.deps.log.warn(
+        { source: this.describe(), reason, keepsPrevious: this.current !== undefined },
+        this.current ? 'SAML IdP metadata refresh failed; the last good copy stays in use' : 'SAML IdP metadata cannot be loaded',
+      );
+    }
+  }
+
+  private describe(): string {
+    return this.settings.metadataUrl ?? this.settings.metadataFile ?? 'inline';
+  }
+
+  private async read(): Promise<string> {
+    const { metadataUrl, metadataFile, metadata, maxMetadataBytes } = this.settings;
+    if (metadata !== undefined) return metadata;
+    if (metadataFile !== undefined) {
+      const content = await readFile(metadataFile, 'utf8');
+      if (Buffer.byteLength(content) > maxMetadataBytes) throw new MetadataError(`${metadataFile} is larger than ${maxMetadataBytes} bytes`);
+      return content;
+    }
+    return boundedGet(metadataUrl as string, {
+      provider: this.deps.provider,
+      displayName: this.deps.displayName,
+      timeoutMs: this.settings.timeoutMs,
+      maxBytes: maxMetadataBytes,
+      fetch: this.deps.fetch ?? globalThis.fetch,
+      purpose: 'SAML metadata download',
+      logUrl: metadataUrl as string,
+    });
+  }
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { httpUrlField } from '../../config/fields.js';
+
+/**
+ * Settings of one SAML 2.0 provider (`providers.<name>` with `kind: saml`). Strict: an unknown key
+ * is a configuration error. See docs/saml.md for the reference.
+ */
+
+const absoluteUrl = (what: string) => httpUrlField(`must be the absolute http(s) URL of ${what}`, { fragment: false, credentials: false });
+
+/** Where the IdP's metadata comes from: exactly one of url, file, xml. */
+export const samlIdpSchema = z
+  .strictObject({
+    /** Fetched at start-up and refreshed in the background; a failed refresh keeps the last good copy. */
+    metadataUrl: absoluteUrl('the IdP metadata').optional(),
+    /** A metadata file on disk (read at start-up). */
+    metadataFile: z.string().min(1).optional(),
+    /** The metadata XML itself. */
+    metadata: z.string().min(1).optional(),
+    /** The IdP's entityID; required when the metadata holds several entities (an aggregate). */
+    entityId: z.string().min(1).max(1024).optional(),
+    /** How often metadataUrl is fetched again. */
+    refreshSeconds: z.number().int().min(60).max(7 * 86400).default(3600),
+    /** Time limit of one metadata download. */
+    timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+    /** Metadata larger than this is refused. */
+    maxMetadataBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .max(256 * 1024 * 1024)
+      .default(5 * 1024 * 1024),
+  })
+  .refine((idp) => [idp.metadataUrl, idp.metadataFile, idp.metadata].filter((value) => value !== undefined).length === 1, {
+    message: 'set exactly one of metadataUrl, metadataFile, metadata',
+  });
+
+/**
+ * The gateway as SAML service provider. The key signs AuthnRequests (when wanted), LogoutRequests and
+ * LogoutResponses, and decrypts encrypted assertions; its certificate is published in the SP
+ * metadata at `<publicUrl>/auth/<name>/metadata`.
+ */
+export const samlSpSchema = z.strictObject({
+  /** Default: the SP metadata URL, `<publicUrl>/auth/<name>/metadata`. */
+  entityId: z.string().min(1).max(1024).optional(),
+  /** PKCS#8 or PKCS#1 PEM RSA private key (or privateKeyFile). */
+  privateKey: z.string().min(1),
+  /** PEM certificate of that key (or certificateFile). */
+  certificate: z.string().min(1).optional(),
+  certificateFile: z.string().min(1).optional(),
+  /** A second certificate announced in the metadata for a key rollover (the IdP learns it before it is used). */
+  nextCertificate: z.string().min(1).optional(),
+  nextCertificateFile: z.string().min(1).optional(),
+});
+
+/**
+ * Attribute mapping. Each value names attributes, alternatives separated by `|` (first present wins).
+ * Names are friendly names (`mail`, `eduPersonPrincipalName`), which also match the standard OIDs
+ * (`urn:oid:…`) and the attribute's own FriendlyName, or exact attribute Names (e.g. AD FS claim
+ * URIs). `nameid` is the Subject's NameID unless it is transient; `nameid:any` includes transient.
+ */
+const attributeSpec = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[^\s|]+(\|[^\s|]+)*$/, 'must be an attribute name, or several separated by | (first present wins)');
+
+export const samlAttributesSchema = z.strictObject({
+  id: attributeSpec.default('subject-id|pairwise-id|eduPersonPrincipalName|eduPersonTargetedID|nameid'),
+  name: attributeSpec.default('displayName|cn|givenName+sn'),
+  email: attributeSpec.default('mail|email'),
+  avatar: attributeSpec.optional(),
+  groups: attributeSpec.default('isMemberOf|groups|memberOf'),
+});
+
+export const NAMEID_FORMATS = {
+  persistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+  transient: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
+  email: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+  unspecified: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+} as const;
+
+export const samlProviderSchema = z.strictObject({
+  kind: z.literal('saml'),
+  displayName: z.string().min(1).max(200).optional(),
+  /** A preset from providers/ (shibboleth, adfs, entra-id-saml, ...) whose defaults apply under these settings. */
+  preset: z.string().optional(),
+  idp: samlIdpSchema,
+  sp: samlSpSchema,
+  /**
+   * Which signature a response must carry: `assertion` (the assertion itself signed; the usual and
+   * safest), `response` (the whole Response signed), `both`, or `either`.
+   */
+  requireSignature: z.enum(['assertion', 'response', 'both', 'either']).default('assertion'),
+  /** Refuse assertions that are not encrypted to the SP's key. */
+  requireEncryptedAssertion: z.boolean().default(false),
+  /** Sign AuthnRequests: `auto` when the IdP metadata says WantAuthnRequestsSigned. */
+  signAuthnRequests: z.enum(['auto', 'always', 'never']).default('auto'),
+  /** Signature algorithm of what the gateway signs. */
+  signatureAlgorithm: z.enum(['sha256', 'sha512']).default('sha256'),
+  /** NameIDPolicy Format asked for; `unspecified` leaves it to the IdP. */
+  nameIdFormat: z.enum(['persistent', 'transient', 'email', 'unspecified']).default('unspecified'),
+  /** RequestedAuthnContext class references (none: the IdP decides). */
+  authnContext: z.array(z.string().min(1).max(512)).max(10).default([]),
+  /** Leeway for NotBefore / NotOnOrAfter, in seconds. */
+  clockSkewSeconds: z.number().int().min(0).max(600).default(60),
+  /** Check scoped attribute values (eduPersonPrincipalName, …) against the metadata's shibmd:Scope. */
+  checkScopes: z.boolean().default(true),
+  /** SAMLResponse form posts larger than this are refused (413). */
+  maxResponseBytes: z
+    .number()
+    .int()
+    .min(8 * 1024)
+    .max(4 * 1024 * 1024)
+    .default(512 * 1024),
+  attributes: samlAttributesSchema.prefault({}),
+  /** Send a LogoutRequest to the IdP when a person signs out of the gateway. */
+  singleLogout: z.boolean().default(true),
+});
+
+export type SamlProviderSettings = z.output<typeof samlProviderSchema>;
+export type SamlProviderInput = z.input<typeof samlProviderSchema>;
+export type SamlAttributeMapping = z.output<typeof samlAttributesSchema>;

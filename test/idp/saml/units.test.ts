@@ -1,0 +1,116 @@
+import { deflateRawSync } from 'node:zlib';
+import { createSign } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { attributeClaims, friendlyName, samlIdentity } from '../../../src/idp/saml/attributes.js';
+import { MetadataError, parseIdpMetadata, scopeAllowed } from '../../../src/idp/saml/metadata.js';
+import { readRedirectMessage } from '../../../src/idp/saml/redirect-binding.js';
+import { samlAttributesSchema, samlProviderSchema } from '../../../src/idp/saml/settings.js';
+import { makeKeyPair, TestSamlIdp } from '../../support/saml-idp.js';
+
+const idp = new TestSamlIdp();
+const mapping = samlAttributesSchema.parse({});
+
+describe('IdP metadata', () => {
+  it('reads entityID, all signing certificates (rollover), endpoints, WantAuthnRequestsSigned and scopes', () => {
+    const second = makeKeyPair('second');
+    const metadata = parseIdpMetadata(idp.metadata({ certs: [idp.keys.cert, second.cert], scopes: ['example.org'], wantAuthnRequestsSigned: true }));
+    expect(metadata.entityId).toBe(idp.entityId);
+    expect(metadata.signingCertificates).toHaveLength(2);
+    expect(metadata.ssoRedirectUrl).toBe(idp.ssoUrl);
+    expect(metadata.sloRedirectUrl).toBe(idp.sloUrl);
+    expect(metadata.wantAuthnRequestsSigned).toBe(true);
+    expect(metadata.scopes).toEqual([{ value: 'example.org', regexp: false }]);
+  });
+
+  it('picks the configured IdP out of an aggregate, and asks for entityId when there are several', () => {
+    const other = new TestSamlIdp({ baseUrl: 'https://idp.other.example.net/idp', keys: idp.keys, rogue: idp.rogue });
+    const strip = (xml: string) => xml.replace(/^<\?xml[^>]*>\s*/, '');
+    const aggregate = `<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">${strip(idp.metadata())}${strip(other.metadata())}</md:EntitiesDescriptor>`;
+    expect(parseIdpMetadata(aggregate, other.entityId).entityId).toBe(other.entityId);
+    expect(() => parseIdpMetadata(aggregate)).toThrow(/holds 2 IdPs/);
+  });
+
+  it('refuses metadata with a DTD, without certificates, or with an endpoint that is no URL', () => {
+    expect(() => parseIdpMetadata(`<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${idp.metadata()}`)).toThrow(MetadataError);
+    expect(() => parseIdpMetadata(idp.metadata({ certs: [] }))).toThrow(/no signing certificate/);
+    expect(() => parseIdpMetadata(idp.metadata().replace(idp.ssoUrl, 'javascript:alert(1)'))).toThrow(/not an http/);
+  });
+
+  it('checks scopes exactly (case-insensitive) or by an anchored regular expression', () => {
+    expect(scopeAllowed('a@example.org', [{ value: 'example.org', regexp: false }])).toBe(true);
+    expect(scopeAllowed('a@evil-example.org', [{ value: 'example.org', regexp: false }])).toBe(false);
+    expect(scopeAllowed('a@example.org.evil.com', [{ value: '.*\\.example\\.org|example\\.org', regexp: true }])).toBe(false);
+    expect(scopeAllowed('a@dept.example.org', [{ value: '.*\\.example\\.org', regexp: true }])).toBe(true);
+    expect(scopeAllowed('no-scope', [{ value: 'example.org', regexp: false }])).toBe(false);
+  });
+});
+
+describe('attributes to identity', () => {
+  it('knows eduPerson and inetOrgPerson attributes by OID, by urn:mace name and by FriendlyName', () => {
+    expect(friendlyName({ name: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6', friendlyName: undefined })).toBe('eduPersonPrincipalName');
+    expect(friendlyName({ name: 'urn:mace:dir:attribute-def:mail', friendlyName: undefined })).toBe('mail');
+    expect(friendlyName({ name: 'urn:oid:1.2.3.4', friendlyName: 'campusId' })).toBe('campusId');
+    expect(friendlyName({ name: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', friendlyName: undefined })).toBe('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress');
+  });
+
+  it('maps the default mapping: pairwise-id before eppn, givenName+sn when there is no displayName, isMemberOf as groups', () => {
+    const { claims } = attributeClaims(
+      [
+        { name: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6', friendlyName: undefined, values: ['alice@example.org'] },
+        { name: 'urn:oasis:names:tc:SAML:attribute:pairwise-id', friendlyName: undefined, values: ['ABC123@example.org'] },
+        { name: 'urn:oid:2.5.4.42', friendlyName: undefined, values: ['Alice'] },
+        { name: 'urn:oid:2.5.4.4', friendlyName: undefined, values: ['Liddell'] },
+        { name: 'urn:oid:1.3.6.1.4.1.5923.1.5.1.1', friendlyName: undefined, values: ['staff', 'staff', 'physics'] },
+      ],
+      [{ value: 'example.org', regexp: false }],
+      true,
+    );
+    const identity = samlIdentity('uni', { value: '_t1', format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient', nameQualifier: undefined, spNameQualifier: undefined }, claims, mapping);
+    expect(identity).toMatchObject({ provider: 'uni', id: 'ABC123@example.org', name: 'Alice Liddell', groups: ['staff', 'physics'] });
+    expect(identity.claims.eduPersonPrincipalName).toBe('alice@example.org');
+  });
+
+  it('drops scoped values outside the IdP scopes and reports them', () => {
+    const { claims, outOfScope } = attributeClaims(
+      [{ name: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.9', friendlyName: undefined, values: ['member@example.org', 'staff@evil.example.net'] }],
+      [{ value: 'example.org', regexp: false }],
+      true,
+    );
+    expect(claims.eduPersonScopedAffiliation).toEqual(['member@example.org']);
+    expect(outOfScope).toEqual(['eduPersonScopedAffiliation: staff@evil.example.net']);
+  });
+
+  it('uses a persistent NameID as id when no id attribute is released, never a transient one', () => {
+    const persistent = { value: '_p1', format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', nameQualifier: undefined, spNameQualifier: undefined };
+    expect(samlIdentity('uni', persistent, {}, mapping).id).toBe('_p1');
+    expect(() => samlIdentity('uni', { ...persistent, format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient' }, {}, mapping)).toThrow(/no value for the id mapping/);
+  });
+});
+
+describe('Redirect binding', () => {
+  const sign = (query: string) => `${query}&Signature=${encodeURIComponent(createSign('RSA-SHA256').update(query).sign(idp.keys.key, 'base64'))}`;
+
+  it('stops inflating a deflate bomb at the limit', () => {
+    const bomb = deflateRawSync(Buffer.alloc(8 * 1024 * 1024)).toString('base64');
+    const query = sign(`SAMLRequest=${encodeURIComponent(bomb)}&SigAlg=${encodeURIComponent('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')}`);
+    expect(() => readRedirectMessage(query, [idp.keys.cert])).toThrow(/inflates to more than 262144 bytes/);
+  });
+
+  it('verifies the signature on the raw query bytes; a changed RelayState breaks it', () => {
+    const xml = idp.logoutRequest({ entityId: 'sp', acsUrl: 'https://sp/acs', sloUrl: 'https://sp/slo' }, { nameId: 'n' });
+    const query = idp.redirectQuery('SAMLRequest', xml, 'state 1');
+    expect(readRedirectMessage(query, [idp.keys.cert]).relayState).toBe('state 1');
+    expect(() => readRedirectMessage(query.replace('RelayState=state%201', 'RelayState=state%202'), [idp.keys.cert])).toThrow(/signature does not verify/);
+    expect(() => readRedirectMessage(`${query}&SAMLRequest=x`, [idp.keys.cert])).toThrow(/repeated/);
+  });
+});
+
+describe('settings', () => {
+  it('needs exactly one metadata source and the SP key', () => {
+    const base = { kind: 'saml', sp: { privateKey: 'k', certificate: 'c' } };
+    expect(samlProviderSchema.safeParse({ ...base, idp: { metadataUrl: 'https://idp/md', metadataFile: '/x' } }).success).toBe(false);
+    expect(samlProviderSchema.safeParse({ ...base, idp: {} }).success).toBe(false);
+    expect(samlProviderSchema.safeParse({ kind: 'saml', idp: { metadataUrl: 'https://idp/md' } }).success).toBe(false);
+    expect(samlProviderSchema.parse({ ...base, idp: { metadataUrl: 'https://idp/md' } })).toMatchObject({ requireSignature: 'assertion', clockSkewSeconds: 60, signAuthnRequests: 'auto' });
+  });
+});
