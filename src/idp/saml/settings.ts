@@ -47,9 +47,11 @@ export const samlSpSchema = z.strictObject({
   privateKey: z.string().min(1),
   /** PEM certificate of that key (or certificateFile). */
   certificate: z.string().min(1).optional(),
+  /** A file holding the PEM certificate. */
   certificateFile: z.string().min(1).optional(),
   /** A second certificate announced in the metadata for a key rollover (the IdP learns it before it is used). */
   nextCertificate: z.string().min(1).optional(),
+  /** A file holding the next PEM certificate. */
   nextCertificateFile: z.string().min(1).optional(),
 });
 
@@ -66,10 +68,14 @@ const attributeSpec = z
   .regex(/^[^\s|]+(\|[^\s|]+)*$/, 'must be an attribute name, or several separated by | (first present wins)');
 
 export const samlAttributesSchema = z.strictObject({
+  /** Stable person id; `nameid` is a persistent (or e-mail) NameID, never a transient one. */
   id: attributeSpec.default('subject-id|pairwise-id|eduPersonPrincipalName|eduPersonTargetedID|nameid'),
+  /** Display name; `a+b` joins two attributes with a space. */
   name: attributeSpec.default('displayName|cn|givenName+sn'),
   email: attributeSpec.default('mail|email'),
+  /** URL of a picture (only http(s) URLs are used). */
   avatar: attributeSpec.optional(),
+  /** Multi-valued: group names for policy rules. */
   groups: attributeSpec.default('isMemberOf|groups|memberOf'),
 });
 
@@ -82,10 +88,13 @@ export const NAMEID_FORMATS = {
 
 export const samlProviderSchema = z.strictObject({
   kind: z.literal('saml'),
+  /** Shown on the provider chooser and in messages. */
   displayName: z.string().min(1).max(200).optional(),
   /** A preset from providers/ (shibboleth, adfs, entra-id-saml, ...) whose defaults apply under these settings. */
   preset: z.string().optional(),
+  /** The identity provider: where its metadata comes from. */
   idp: samlIdpSchema,
+  /** The gateway as service provider: its key and certificate. */
   sp: samlSpSchema,
   /**
    * Which signature a response must carry: `assertion` (the assertion itself signed; the usual and
@@ -111,8 +120,9 @@ export const samlProviderSchema = z.strictObject({
     .number()
     .int()
     .min(8 * 1024)
-    .max(4 * 1024 * 1024)
+    .max(1536 * 1024)
     .default(512 * 1024),
+  /** Which attributes become the person's id, name, e-mail, avatar and groups (docs/saml.md). */
   attributes: samlAttributesSchema.prefault({}),
   /** Send a LogoutRequest to the IdP when a person signs out of the gateway. */
   singleLogout: z.boolean().default(true),
