@@ -89,11 +89,29 @@ const expired = (detail: Record<string, unknown>) =>
     detail,
   });
 
-/** Takes the transaction (single use). Unknown, used and expired are the same answer: start again. */
+/**
+ * How long a used transaction id is remembered (`txused:<id>`), so that a replayed callback (the
+ * browser's back button, a reload, a copied link) is told "already used" rather than "too long".
+ */
+export const USED_MARKER_SECONDS = 3600;
+
+/**
+ * Takes the transaction (single use). Unknown and expired are the same answer: start again; a
+ * transaction taken before (within USED_MARKER_SECONDS) says it was already used.
+ */
 export async function takeTransaction(store: Store, id: string): Promise<LoginTransaction> {
   if (!TRANSACTION_ID.test(id)) throw expired({ reason: 'malformed transaction id', length: id.length });
   const raw = await store.take(`tx:${id}`);
-  if (raw === null) throw expired({ reason: 'unknown, used or expired transaction' });
+  if (raw === null) {
+    if ((await store.get(`txused:${id}`)) !== null) {
+      throw new GatewayError(400, 'login_expired', 'This sign-in link was already used. Please go back to the meeting link and sign in again.', {
+        detail: { reason: 'transaction already used (replayed callback)' },
+        context: { reason: 'used' },
+      });
+    }
+    throw expired({ reason: 'unknown or expired transaction' });
+  }
+  await store.put(`txused:${id}`, '1', USED_MARKER_SECONDS);
   const parsed = parseTransaction(raw);
   if (!parsed) throw expired({ reason: 'unreadable transaction' });
   return parsed;
