@@ -37,6 +37,11 @@ export interface GatewayErrorOptions {
   /** Extra safe fields for JSON answers or pages (e.g. room to start again, policy message). */
   context?: Record<string, string>;
   headers?: Record<string, string>;
+  /**
+   * What the operator reads in the log instead of `message` (which is written for the person):
+   * the cause in the operator's terms and the fix, e.g. which setting to check.
+   */
+  operatorMessage?: string;
 }
 
 export class GatewayError extends Error {
@@ -45,6 +50,7 @@ export class GatewayError extends Error {
   readonly level: LogLevel;
   readonly context: Record<string, string> | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly operatorMessage: string | undefined;
 
   constructor(
     readonly status: number,
@@ -58,6 +64,7 @@ export class GatewayError extends Error {
     this.level = options.level ?? (status >= 500 ? 'error' : 'info');
     this.context = options.context;
     this.headers = options.headers;
+    this.operatorMessage = options.operatorMessage;
   }
 }
 

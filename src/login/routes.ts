@@ -86,6 +86,7 @@ async function run<F extends Flow>(
         level: error.level,
         cause: error.cause,
         headers: error.headers,
+        operatorMessage: error.operatorMessage,
         context: { ...context, ...error.context },
       });
     }

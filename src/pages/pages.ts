@@ -66,7 +66,18 @@ const RESTARTABLE = new Set<ErrorCode>([
 const REASON_TEXT: Readonly<Record<string, MessageKey>> = {
   'unauthorized:signin': 'manage.signInFirst',
   'forbidden:moderator': 'manage.moderatorsOnly',
+  'idp_error:misconfigured': 'error.misconfigured.body',
+  'login_expired:used': 'error.loginUsed.body',
 };
+
+/** A `context.reason` that also changes the page's title (the code's title would mislead). */
+const REASON_TITLE: Readonly<Record<string, MessageKey>> = {
+  'idp_error:misconfigured': 'error.misconfigured.title',
+  'login_expired:used': 'error.loginUsed.title',
+};
+
+/** Reasons for which starting again cannot help: no "start again" button. */
+const FINAL_REASONS = new Set(['access_denied:policy', 'idp_error:misconfigured']);
 
 /** Invite statuses as the moderator reads them. */
 const STATUS_TEXT: Readonly<Record<InviteManagerPageInput['invites'][number]['status'], MessageKey>> = {
@@ -122,11 +133,13 @@ export class ThemedPages implements PageRenderer {
   errorPage(input: ErrorPageInput): string {
     const { language, t } = this.language(input.acceptLanguage);
     const code: ErrorCode = isErrorCode(input.code) ? input.code : input.status >= 500 ? 'internal_error' : 'invalid_request';
-    const title = t(`error.${code}.title`);
     const context = input.context ?? {};
-    // Starting again cannot change a policy's answer for the same person: no such button then.
+    const reason = `${code}:${context.reason ?? ''}`;
+    const title = t(REASON_TITLE[reason] ?? `error.${code}.title`);
+    // Starting again cannot change a policy's answer for the same person, nor fix a misconfigured
+    // sign-in: no such button then.
     const policyDenial = code === 'access_denied' && context.reason === 'policy';
-    const retry = RESTARTABLE.has(code) && !policyDenial ? safeHref(context.retryUrl) : undefined;
+    const retry = RESTARTABLE.has(code) && !FINAL_REASONS.has(reason) ? safeHref(context.retryUrl) : undefined;
     const meeting = safeHref(context.meetingUrl);
     const room = context.room;
     const foreign = language !== 'en' ? 'en' : undefined;
@@ -147,7 +160,7 @@ export class ThemedPages implements PageRenderer {
     const body = html`<div class="card" data-error="${code}">
 <p class="small">${t('error.heading', { status: input.status })}</p>
 <h1>${title}</h1>
-<p>${t(REASON_TEXT[`${code}:${context.reason ?? ''}`] ?? `error.${code}.body`)}</p>
+<p>${t(REASON_TEXT[reason] ?? `error.${code}.body`)}</p>
 ${room ? html`<p>${t('common.meeting')} <strong>${room}</strong></p>` : ''}
 ${message}
 ${actions}

@@ -23,7 +23,7 @@ export function handleErrors(services: Pick<Services, 'metrics' | 'pages'>): Mid
       if (log) {
         const fields = { code: error.code, status: error.status, path: ctx.path, ...error.detail };
         if (error.status >= 500 && error.code === 'internal_error') log.error({ ...fields, err: thrown }, error.message);
-        else log[error.level](fields, error.message);
+        else log[error.level](fields, error.operatorMessage ?? error.message);
       }
       ctx.status = error.status;
       for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GatewayError, type ErrorCode } from '../../http/errors.js';
 import type { Identity } from '../../identity/identity.js';
+import { idpMisconfigured } from '../misconfigured.js';
 import type { BackchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart } from '../provider.js';
 import { boundedGet } from './http.js';
 import { parseCas1Response, parseServiceResponse, type CasAttributes, type CasValidation } from './response.js';
@@ -41,6 +42,8 @@ interface FailureMapping {
   code: ErrorCode;
   message: (displayName: string) => string;
   level?: 'info' | 'warn' | 'error';
+  /** The log line: what the code means for the operator and what to check. */
+  operator: string;
 }
 
 const startAgain = 'Please go back to the meeting link and sign in again.';
@@ -48,45 +51,53 @@ const startAgain = 'Please go back to the meeting link and sign in again.';
 /** How each CAS failure code reaches the person (and the log). */
 export const CAS_FAILURES: Record<string, FailureMapping> = {
   INVALID_TICKET: {
+    operator: 'CAS answered INVALID_TICKET: the ticket is unknown to the CAS server, already validated or expired before validation (Apereo CAS service tickets live 10 s by default); when it happens to everyone, check that all CAS nodes share one ticket registry and that the gateway validates at the same CAS as the browser signs in (baseUrl)',
     status: 400,
     code: 'login_expired',
     message: (idp) => `Your sign-in at ${idp} could not be confirmed: the sign-in ticket is unknown, already used or expired. ${startAgain}`,
     level: 'warn',
   },
   INVALID_TICKET_SPEC: {
+    operator: 'CAS answered INVALID_TICKET_SPEC: the ticket does not meet the validation request (e.g. renew asked but the login was single sign-on); check renew',
     status: 400,
     code: 'login_expired',
     message: (idp) => `Your sign-in at ${idp} could not be confirmed: the sign-in ticket does not meet the requirements of this service. ${startAgain}`,
     level: 'warn',
   },
   INVALID_SERVICE: {
+    operator: 'CAS answered INVALID_SERVICE: the ticket was issued for another service URL than the one validated (the gateway validates with exactly the service it sent to /login); one occurrence is a ticket brought to the wrong sign-in, refused; if it happens to everyone, the CAS server or a proxy rewrites the service URL (check publicUrl and the service registry entry)',
     status: 400,
     code: 'login_expired',
     message: (idp) => `Your sign-in at ${idp} was issued for a different address and cannot be used here. ${startAgain}`,
     level: 'warn',
   },
   INVALID_REQUEST: {
+    operator: 'CAS answered INVALID_REQUEST: the validation request lacked service or ticket (a bug or a proxy stripping the query)',
     status: 502,
     code: 'idp_error',
     message: (idp) => `${idp} refused the sign-in check as incomplete. Please try again; if it keeps happening, tell your administrator.`,
   },
   UNAUTHORIZED_SERVICE: {
+    operator: 'CAS answered UNAUTHORIZED_SERVICE: the service URL is not registered at the CAS server; register <publicUrl>/auth/<provider>/callback (as a prefix or pattern: the gateway adds ?tx=…)',
     status: 403,
     code: 'access_denied',
     message: (idp) => `${idp} does not allow signing in to this service. If you think this is wrong, contact your administrator.`,
     level: 'warn',
   },
   UNAUTHORIZED_SERVICE_PROXY: {
+    operator: 'CAS answered UNAUTHORIZED_SERVICE_PROXY: the service is not allowed proxy authentication',
     status: 502,
     code: 'idp_error',
     message: (idp) => `${idp} refused the sign-in check (proxy authentication not allowed). Tell your administrator.`,
   },
   INVALID_PROXY_CALLBACK: {
+    operator: 'CAS answered INVALID_PROXY_CALLBACK',
     status: 502,
     code: 'idp_error',
     message: (idp) => `${idp} refused the sign-in check (invalid proxy callback). Tell your administrator.`,
   },
   INTERNAL_ERROR: {
+    operator: 'CAS answered INTERNAL_ERROR: see the CAS server logs',
     status: 502,
     code: 'idp_error',
     message: (idp) => `${idp} had an internal error while confirming your sign-in. Please try again in a moment.`,
@@ -94,6 +105,7 @@ export const CAS_FAILURES: Record<string, FailureMapping> = {
 };
 
 const UNKNOWN_FAILURE: FailureMapping = {
+    operator: 'CAS answered an unknown failure code',
   status: 502,
   code: 'idp_error',
   message: (idp) => `${idp} could not confirm your sign-in. Please try again; if it keeps happening, tell your administrator.`,
@@ -198,7 +210,8 @@ class CasProvider implements IdentityProvider {
     if (result.ok === false) {
       const mapping = CAS_FAILURES[result.code] ?? UNKNOWN_FAILURE;
       throw new GatewayError(mapping.status, mapping.code, mapping.message(this.displayName), {
-        detail: { provider: this.name, version, casCode: result.code, casMessage: result.message, ticket: ticketRef },
+        detail: { provider: this.name, version, casCode: result.code, casMessage: result.message, ticket: ticketRef, service: service.split('?')[0] },
+        operatorMessage: `${this.name}: ${mapping.operator}`,
         ...(mapping.level ? { level: mapping.level } : {}),
       });
     }
@@ -246,8 +259,12 @@ class CasProvider implements IdentityProvider {
     };
     const id = pick(mapping.id)[0];
     if (!id) {
-      throw new GatewayError(502, 'idp_error', `${this.displayName} did not release the attribute that identifies you. Tell your administrator.`, {
-        detail: { provider: this.name, reason: `id attribute "${mapping.id}" missing or empty`, attributes: [...attributes.keys()] },
+      throw idpMisconfigured({
+        provider: this.name,
+        displayName: this.displayName,
+        problem: `the CAS answer lacks the attribute the gateway needs for the person's id ("${mapping.id}"); it sent ${[...attributes.keys()].join(', ') || 'no attributes'}`,
+        fix: 'set attributes.id to an attribute the CAS server releases, or release it for this service at the CAS server',
+        detail: { attributes: [...attributes.keys()] },
       });
     }
     const claims: Record<string, unknown> = {};

@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import { GatewayError } from '../../http/errors.js';
+import { idpMisconfigured } from '../misconfigured.js';
 import type { OidcProviderSettings } from './settings.js';
 
 /**
@@ -29,6 +30,30 @@ const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 60_000;
 const ON_DEMAND_INTERVAL_MS = 1000;
 
+/**
+ * A discovery document that was fetched but does not fit the configuration (another issuer, a
+ * missing endpoint, plain http): retrying does not help, the operator must change a setting.
+ */
+export class DiscoveryMismatchError extends Error {
+  override readonly name = 'DiscoveryMismatchError';
+  constructor(
+    message: string,
+    /** What the operator should change. */
+    readonly fix: string,
+  ) {
+    super(message);
+  }
+}
+
+const ISSUER_FIX =
+  'set issuer to the value of "issuer" in the discovery document, character for character (a trailing slash included or not); behind a proxy, make the IdP publish its public URL';
+const ENDPOINT_FIX = 'the IdP must publish it in its discovery document, or set it under endpoints';
+const HTTP_FIX = 'use https at the IdP, or set allowHttp: true for an in-cluster address';
+
+/** What to check when the discovery document cannot be fetched at all. */
+export const UNREACHABLE_FIX =
+  'check that the gateway reaches the IdP at this address (DNS, firewall, proxy, TLS trust); inside a cluster set backchannelUrl to the address the gateway uses; a 404 means issuer or discoveryUrl is wrong';
+
 /** `<issuer without trailing slash>/.well-known/openid-configuration`, on the back channel when configured. */
 export function discoveryUrlFor(settings: OidcProviderSettings): string {
   if (settings.discoveryUrl) return settings.discoveryUrl;
@@ -43,8 +68,9 @@ export function resolveMetadata(document: unknown, settings: OidcProviderSetting
   }
   const doc = document as Record<string, unknown>;
   if (doc.issuer !== settings.issuer) {
-    throw new Error(
+    throw new DiscoveryMismatchError(
       `the discovery document names issuer ${JSON.stringify(doc.issuer)}, not the configured ${JSON.stringify(settings.issuer)} (they must match exactly, trailing slash included)`,
+      ISSUER_FIX,
     );
   }
   const issuerBase = settings.issuer.replace(/\/+$/, '');
@@ -63,9 +89,9 @@ export function resolveMetadata(document: unknown, settings: OidcProviderSetting
   const jwks = endpoints.jwks ?? backchannel(doc.jwks_uri);
   const userinfo = endpoints.userinfo ?? backchannel(doc.userinfo_endpoint);
   const endSession = endpoints.endSession ?? frontchannel(doc.end_session_endpoint);
-  if (!authorization) throw new Error('the discovery document has no authorization_endpoint');
-  if (!token) throw new Error('the discovery document has no token_endpoint');
-  if (!jwks) throw new Error('the discovery document has no jwks_uri');
+  if (!authorization) throw new DiscoveryMismatchError('the discovery document has no authorization_endpoint', ENDPOINT_FIX);
+  if (!token) throw new DiscoveryMismatchError('the discovery document has no token_endpoint', ENDPOINT_FIX);
+  if (!jwks) throw new DiscoveryMismatchError('the discovery document has no jwks_uri', ENDPOINT_FIX);
   metadata.authorization_endpoint = authorization;
   metadata.token_endpoint = token;
   metadata.jwks_uri = jwks;
@@ -83,7 +109,7 @@ export function resolveMetadata(document: unknown, settings: OidcProviderSetting
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error(`unsupported URL scheme in ${url.slice(0, 200)}`);
     if (parsed.protocol === 'http:' && !settings.allowHttp && !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
-      throw new Error(`the IdP reports a plain http endpoint (${url.slice(0, 200)}); use https or set allowHttp: true`);
+      throw new DiscoveryMismatchError(`the IdP reports a plain http endpoint (${url.slice(0, 200)})`, HTTP_FIX);
     }
   }
   return { metadata: metadata as unknown as client.ServerMetadata, discoveryUrl, insecure: used.some((url) => url.startsWith('http:')) };
@@ -132,6 +158,8 @@ export interface LoadedMetadata extends ResolvedMetadata {
 export class DiscoveryCache {
   private current: LoadedMetadata | undefined;
   private lastError: string | undefined;
+  /** Set when the last failure was a document that does not fit the settings (not an outage). */
+  private lastMismatch: DiscoveryMismatchError | undefined;
   private inflight: Promise<LoadedMetadata> | undefined;
   private lastAttempt = 0;
   private failures = 0;
@@ -195,6 +223,9 @@ export class DiscoveryCache {
   }
 
   private unavailable(): GatewayError {
+    if (this.lastMismatch) {
+      return idpMisconfigured({ provider: this.provider, displayName: this.displayName, problem: this.lastMismatch.message, fix: this.lastMismatch.fix, detail: { stage: 'discovery' } });
+    }
     return new GatewayError(502, 'idp_unavailable', `Sign-in with ${this.displayName} is unavailable right now: ${this.displayName} cannot be reached. Please try again in a moment.`, {
       level: 'warn',
       detail: { provider: this.provider, reason: this.lastError ?? 'discovery not loaded' },
@@ -213,6 +244,7 @@ export class DiscoveryCache {
         const first = this.current === undefined;
         this.current = loaded;
         this.lastError = undefined;
+        this.lastMismatch = undefined;
         this.failures = 0;
         for (const listener of this.listeners) listener(loaded);
         if (first) this.log.info({ discoveryUrl: url }, 'identity provider metadata loaded');
@@ -221,12 +253,15 @@ export class DiscoveryCache {
       } catch (error) {
         if (this.closed) throw error;
         this.lastError = describe(error);
+        this.lastMismatch = error instanceof DiscoveryMismatchError ? error : undefined;
         this.failures += 1;
         const retryMs = this.current ? Math.min(this.settings.discoveryRefreshSeconds * 1000, MAX_RETRY_MS) : Math.min(FIRST_RETRY_MS * 2 ** (this.failures - 1), MAX_RETRY_MS);
-        this.log.warn(
-          { discoveryUrl: url, reason: this.lastError, retryInMs: retryMs, keepingPrevious: this.current !== undefined },
-          'identity provider metadata could not be loaded',
-        );
+        const fields = { discoveryUrl: url, reason: this.lastError, retryInMs: retryMs, keepingPrevious: this.current !== undefined };
+        if (this.lastMismatch) {
+          this.log.warn({ ...fields, misconfigured: true, fix: this.lastMismatch.fix }, `${this.provider}: the discovery document does not fit the configuration: ${this.lastMismatch.message}; ${this.lastMismatch.fix}`);
+        } else {
+          this.log.warn({ ...fields, fix: UNREACHABLE_FIX }, `${this.provider}: identity provider metadata could not be loaded from ${url} (${this.lastError}); ${UNREACHABLE_FIX}`);
+        }
         this.schedule(retryMs);
         throw error;
       } finally {

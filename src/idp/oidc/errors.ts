@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import { GatewayError } from '../../http/errors.js';
+import { idpMisconfigured } from '../misconfigured.js';
 
 /**
  * How openid-client's failures reach the person: one table, so every failure has one status,
@@ -34,9 +35,99 @@ const CLAIM_MESSAGES: Record<string, string> = {
   sub: 'the user info belongs to another person (subject mismatch)',
 };
 
-export function idpFailure(error: unknown, provider: string, displayName: string, stage: string): GatewayError {
+/** The provider's settings the operator-facing messages name. */
+export interface FailureSettings {
+  clientId: string;
+  clientAuth: string;
+  clockToleranceSeconds: number;
+  idTokenAlg?: string | undefined;
+  /** Where the keys were fetched (named when a key is missing). */
+  jwksUri?: string | undefined;
+}
+
+/** The fix for a refused client authentication, shared by the login and `providers check`. */
+export function clientAuthRefused(settings: Pick<FailureSettings, 'clientId' | 'clientAuth'>): { problem: string; fix: string } {
+  return {
+    problem: `the IdP refused the gateway's client authentication (method ${settings.clientAuth}, client id ${settings.clientId})`,
+    fix:
+      "check the secret and clientAuth (the IdP's token_endpoint_auth_method for this client; with client_secret_basic the client id and secret are form-encoded in the Basic header as RFC 6749 says, which some IdPs such as LemonLDAP::NG do not decode: use client_secret_post there)",
+  };
+}
+
+/**
+ * The failures that come from the gateway's and the IdP's settings, not from the person: client
+ * authentication, keys, algorithms, clocks. Undefined for anything else.
+ */
+function misconfiguration(error: unknown, provider: string, displayName: string, stage: string, settings: FailureSettings): GatewayError | undefined {
+  const base = { provider, displayName, detail: { stage } };
+  const status = (error as { status?: unknown }).status;
+  const oauthError = error instanceof client.ResponseBodyError ? error.error : undefined;
+  const challenge = error instanceof client.WWWAuthenticateChallengeError;
+  if (stage !== 'userinfo' && (oauthError === 'invalid_client' || status === 401 || (challenge && status === 401))) {
+    return idpMisconfigured({ ...base, ...clientAuthRefused(settings), detail: { stage, error: oauthError ?? 'HTTP 401', idpStatus: status } });
+  }
+  if (oauthError === 'unauthorized_client' || oauthError === 'unsupported_grant_type') {
+    return idpMisconfigured({
+      ...base,
+      problem: `the IdP does not allow this client (client id ${settings.clientId}) the authorization code grant (${oauthError})`,
+      fix: 'enable the authorization code ("standard") flow for the client at the IdP',
+      detail: { stage, error: oauthError },
+    });
+  }
+  if (!(error instanceof client.ClientError)) return undefined;
+  // openid-client wraps oauth4webapi's error, whose cause holds the claim and the clock.
+  const cause = ((error.cause as { cause?: unknown } | undefined)?.cause ?? {}) as { claim?: unknown; now?: unknown; claims?: Record<string, unknown> };
+  switch (error.code) {
+    case 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED': {
+      const claim = typeof cause.claim === 'string' ? cause.claim : 'a time claim';
+      if (claim === 'auth_time') return undefined;
+      const value = typeof cause.claims?.[claim] === 'number' ? (cause.claims[claim] as number) : undefined;
+      const now = typeof cause.now === 'number' ? cause.now : Math.floor(Date.now() / 1000);
+      const skew = value === undefined ? undefined : claim === 'exp' ? now - value : claim === 'nbf' ? value - now : now - value;
+      const what = claim === 'exp' ? 'already expired' : claim === 'nbf' ? 'not valid yet' : 'issued too long ago';
+      return idpFailureWithClock(base, claim, what, skew, settings);
+    }
+    case 'OAUTH_KEY_SELECTION_FAILED':
+      return idpMisconfigured({
+        ...base,
+        problem: `the IdP's JWKS${settings.jwksUri ? ` (${settings.jwksUri})` : ''} has no key that verifies the ID token (${error.message})`,
+        fix: 'the IdP signs with a key it does not publish at its jwks_uri: check the IdP\'s signing keys (a new key must be published before it signs), and backchannelUrl/endpoints.jwks if set',
+        detail: { stage, check: error.code },
+      });
+    case 'OAUTH_JWT_ALG_NOT_SUPPORTED':
+      return idpMisconfigured({
+        ...base,
+        problem: `the ID token is signed with an algorithm the gateway does not accept here (${error.message})`,
+        fix: settings.idTokenAlg
+          ? `set idTokenAlg to the algorithm the client is registered with at the IdP (now ${settings.idTokenAlg}), or change the client's ID token signing algorithm`
+          : "configure the IdP to sign this client's ID tokens with RS256 (or another asymmetric algorithm) and set idTokenAlg to it",
+        detail: { stage, check: error.code },
+      });
+    default:
+      return undefined;
+  }
+}
+
+function idpFailureWithClock(
+  base: { provider: string; displayName: string },
+  claim: string,
+  what: string,
+  skew: number | undefined,
+  settings: FailureSettings,
+): GatewayError {
+  return idpMisconfigured({
+    ...base,
+    problem: `the ID token is ${what} by the gateway's clock ("${claim}"${skew !== undefined ? ` off by ${skew} s` : ''}, clockToleranceSeconds ${settings.clockToleranceSeconds}): the clocks of the gateway and the IdP differ`,
+    fix: 'synchronise both clocks (NTP); raise clockToleranceSeconds only as a stopgap',
+    detail: { check: 'clock', claim, skewSeconds: skew },
+  });
+}
+
+export function idpFailure(error: unknown, provider: string, displayName: string, stage: string, settings?: FailureSettings): GatewayError {
   const detail = (extra: Record<string, unknown> = {}) => ({ provider, stage, ...extra });
   if (error instanceof GatewayError) return error;
+  const misconfigured = settings ? misconfiguration(error, provider, displayName, stage, settings) : undefined;
+  if (misconfigured) return misconfigured;
 
   if (error instanceof client.AuthorizationResponseError) {
     const code = error.error;

@@ -87,7 +87,7 @@ export async function verifyIdTokenSignature(jwt: string, keys: JWTVerifyGetKey,
     const code = (error as { code?: unknown }).code;
     if (code === 'ERR_JWKS_TIMEOUT') fail('the JWKS request timed out', 'OAUTH_TIMEOUT', error);
     if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
-      fail('error when selecting a JWT verification key, no applicable keys found', 'OAUTH_KEY_SELECTION_FAILED', error);
+      fail(`no key in the JWKS fits the ID token (kid ${JSON.stringify(header.kid ?? null)}, alg ${alg as string})`, 'OAUTH_KEY_SELECTION_FAILED', error);
     }
     fail('the JWKS could not be loaded', 'OAUTH_RESPONSE_IS_NOT_CONFORM', error);
   }

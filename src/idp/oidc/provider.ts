@@ -5,8 +5,9 @@ import * as client from 'openid-client';
 import { GatewayError } from '../../http/errors.js';
 import { IdentityMappingError, mapIdentity, missingFields } from '../../identity/mapping.js';
 import type { BackchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart } from '../provider.js';
+import { idpMisconfigured } from '../misconfigured.js';
 import { DiscoveryCache, type DiscoveryLog, type LoadedMetadata } from './discovery.js';
-import { idpFailure } from './errors.js';
+import { idpFailure, type FailureSettings } from './errors.js';
 import { backchannelFetch } from './http.js';
 import { verifyIdTokenSignature } from './id-token-signature.js';
 import { logoutTokenFromBody, verifyLogoutToken } from './logout-token.js';
@@ -144,7 +145,7 @@ export class OidcProvider implements IdentityProvider {
       });
       if (tokens.id_token) await verifyIdTokenSignature(tokens.id_token, keys, this.algorithms());
     } catch (error) {
-      throw idpFailure(error, this.name, this.displayName, 'authorization code exchange');
+      throw idpFailure(error, this.name, this.displayName, 'authorization code exchange', this.failureSettings());
     }
     const idClaims = tokens.claims();
     if (!idClaims || !tokens.id_token) {
@@ -159,7 +160,7 @@ export class OidcProvider implements IdentityProvider {
         const userinfo = await client.fetchUserInfo(strict, tokens.access_token, idClaims.sub);
         claims = { ...userinfo, ...claims };
       } catch (error) {
-        throw idpFailure(error, this.name, this.displayName, 'userinfo');
+        throw idpFailure(error, this.name, this.displayName, 'userinfo', this.failureSettings());
       }
     }
     const referenced = referencedClaims(claims);
@@ -169,9 +170,12 @@ export class OidcProvider implements IdentityProvider {
       identity = mapIdentity(this.name, claims, this.settings.claims);
     } catch (error) {
       if (error instanceof IdentityMappingError) {
-        throw new GatewayError(502, 'idp_error', `${this.displayName} did not say who you are (${error.message}). Please tell your administrator.`, {
-          level: 'error',
-          detail: { provider: this.name, claimNames: Object.keys(claims).slice(0, 50) },
+        throw idpMisconfigured({
+          provider: this.name,
+          displayName: this.displayName,
+          problem: `the IdP's answer lacks a claim the gateway needs (${error.message}); it sent ${Object.keys(claims).slice(0, 50).join(', ') || 'no claims'}`,
+          fix: 'map claims.id (and the other claims) to claims the IdP sends, or make the IdP release them: add the scope that carries them to scopes, or export the attribute as a claim for this client',
+          detail: { claimNames: Object.keys(claims).slice(0, 50) },
         });
       }
       throw error;
@@ -221,6 +225,17 @@ export class OidcProvider implements IdentityProvider {
     return {
       sessionIndexes: subject.sid ? [`sid:${subject.sid}`] : [`sub:${subject.sub}`],
       replay: { id: subject.jti, ttlSeconds: subject.replayTtlSeconds },
+    };
+  }
+
+  /** What failure messages name: the client's settings and where the keys come from. */
+  private failureSettings(): FailureSettings {
+    return {
+      clientId: this.settings.clientId,
+      clientAuth: this.settings.clientAuth,
+      clockToleranceSeconds: this.settings.clockToleranceSeconds,
+      idTokenAlg: this.settings.idTokenAlg,
+      jwksUri: this.jwks?.uri,
     };
   }
 
