@@ -4,7 +4,7 @@
  * protocol version), a policy fed by the CAS groups, and a scripted browser that goes
  * gateway → LemonLDAP's login form → gateway callback with one cookie jar for 127.0.0.1.
  */
-import { CookieJar, formLogin } from './lemonldap.js';
+import { CookieJar, formLogin, formLoginTo } from './lemonldap.js';
 import { ScriptedBrowser, type Step } from '../login/harness.js';
 
 /** LemonLDAP's Demo users (password = login). */
@@ -73,6 +73,14 @@ export class CasBrowser extends ScriptedBrowser {
     const result = await formLogin(casLoginUrl, user, user, sent || undefined);
     this.adopt(sent, result.cookie);
     return { casLoginUrl, callbackUrl: result.location, ticket: result.ticket, formShown: result.formShown };
+  }
+
+  /** At any LemonLDAP::NG login URL (OIDC authorize, CAS login): where it sends the browser back. */
+  async atIdp(idpUrl: string, user: CasUser = 'dwho'): Promise<{ location: string; formShown: boolean }> {
+    const sent = this.cookieHeader(idpUrl);
+    const result = await formLoginTo(idpUrl, user, user, sent || undefined);
+    this.adopt(sent, result.cookie);
+    return { location: result.location, formShown: result.formShown };
   }
 
   /** The whole journey: gateway → CAS → callback → the gateway's final answer. */

@@ -235,6 +235,15 @@ function ticketFrom(location: string): string {
  * redirect elsewhere is the way back to the service, with the ticket.
  */
 export async function formLogin(loginUrl: string, user: string, password: string, cookie?: string): Promise<CasLoginResult> {
+  const result = await formLoginTo(loginUrl, user, password, cookie);
+  return { ...result, ticket: ticketFrom(result.location) };
+}
+
+/**
+ * The same walk through LemonLDAP::NG's forms for any protocol: returns the first redirect that
+ * leaves the IdP (OIDC: `<redirect_uri>?code=…&state=…`; CAS: the service with its ticket).
+ */
+export async function formLoginTo(loginUrl: string, user: string, password: string, cookie?: string): Promise<Omit<CasLoginResult, 'ticket'>> {
   const jar = new CookieJar(cookie);
   const idpOrigin = new URL(loginUrl).origin;
   let formShown = false;
@@ -251,7 +260,7 @@ export async function formLogin(loginUrl: string, user: string, password: string
         init = { method: 'GET' };
         continue;
       }
-      return { ticket: ticketFrom(location), location, cookie: jar.header(), formShown };
+      return { location, cookie: jar.header(), formShown };
     }
     const html = await response.text();
     const forms = response.status === 200 ? formsOf(html) : [];
