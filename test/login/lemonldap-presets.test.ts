@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logger.js';
-import { CAS_POLICY, CasBrowser } from '../support/cas-gateway.js';
+import { casPolicy, CasBrowser } from '../support/cas-gateway.js';
 import { casLogout, ensureLemonldap, type LemonldapInstance } from '../support/lemonldap.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { freePort, gatewaySettings, jitsiState, startGateway, TARGET_URL, tokenFromJoinUrl, verifyWithGatewayKeys, type RunningGateway } from './harness.js';
@@ -39,16 +39,12 @@ beforeAll(async () => {
     casSingleLogout: true,
   });
   const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+  const providers = {
+    llng: { preset: 'lemonldap-oidc', issuer: idp.oidcIssuer, clientId: idp.clientId, clientSecret: idp.clientSecret },
+    llngcas: { preset: 'lemonldap-cas', baseUrl: idp.casUrl },
+  };
   gw = await startGateway(
-    gatewaySettings(
-      port,
-      redis.url,
-      {
-        llng: { preset: 'lemonldap-oidc', issuer: idp.oidcIssuer, clientId: idp.clientId, clientSecret: idp.clientSecret },
-        llngcas: { preset: 'lemonldap-cas', baseUrl: idp.casUrl },
-      },
-      { policy: CAS_POLICY },
-    ),
+    gatewaySettings(port, redis.url, providers, { policy: casPolicy(providers) }),
     port,
     { logger },
   );
