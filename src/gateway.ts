@@ -24,12 +24,14 @@ import type { ReadinessCheck, Services } from './services.js';
 import { createStore } from './store/factory.js';
 import type { Store } from './store/store.js';
 import { JitsiTarget } from './tokens/target.js';
+import { tokenServiceRoutes } from './token-service/routes.js';
+import { TokenService } from './token-service/service.js';
 
 /**
  * The features of the gateway, in the order their routes are tried. Each is a RouteFactory:
  * request → provider → identity → policy → token → redirect lives in src/login/.
  */
-const FEATURES: RouteFactory[] = [keyRoutes, apiRoutes, inviteRoutes, inviteManagerRoutes, pageRoutes, loginRoutes];
+const FEATURES: RouteFactory[] = [keyRoutes, apiRoutes, inviteRoutes, inviteManagerRoutes, pageRoutes, loginRoutes, tokenServiceRoutes];
 
 export interface Gateway {
   app: Koa;
@@ -112,6 +114,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     policy: options.policy ?? createPolicy(config, store, logger),
     pages: options.pages ?? createPages(config.ui, { basePath }),
     loginStarts: new LoginStartLimiter(config.session.loginStartsPerMinute),
+    tokenService: new TokenService(config, targets.values(), logger),
     readiness,
     drain,
   };

@@ -9,6 +9,7 @@ import type { PageRenderer } from './pages/renderer.js';
 import type { Policy } from './policy/policy.js';
 import type { Store } from './store/store.js';
 import type { JitsiTarget } from './tokens/target.js';
+import type { TokenService } from './token-service/service.js';
 
 /** A named readiness check for /readyz. Resolves with ok=false (or rejects) when not ready. */
 export interface ReadinessCheck {
@@ -36,6 +37,8 @@ export interface Services {
   pages: PageRenderer;
   /** New login transactions per client address (session.loginStartsPerMinute). */
   loginStarts: LoginStartLimiter;
+  /** Jitsi's inline sign-in (config.sso): clients, ID-token key, settings. */
+  tokenService: TokenService;
   /** store, keys, shutdown (src/http/readiness.ts). */
   readiness: ReadinessCheck[];
   /** Set on SIGTERM: readiness 503, `Connection: close` on every response (src/http/drain.ts). */

@@ -2,6 +2,7 @@ import type { ConfigIssue } from './errors.js';
 import { PROSODY_ALGORITHMS, type Config } from './schema.js';
 import { loadKeyring } from '../keys/keyring.js';
 import { providerScopeIssues } from '../policy/scope.js';
+import { readIdTokenKey } from '../token-service/id-token.js';
 
 /** Minimum HS secret length: 32 bytes (256 bits), as for HS256 keys in RFC 7518 §3.2. */
 export const MIN_SECRET_BYTES = 32;
@@ -69,6 +70,18 @@ export function checkConfig(config: Config): { issues: ConfigIssue[]; warnings: 
     if (!target.rootRooms && target.tenants.length === 0) {
       issues.push({ path: `${path}.tenants`, problem: 'is empty while rootRooms is false: no room could ever be joined', fix: 'list the tenants or set rootRooms: true' });
     }
+  }
+  const clientIds = new Map<string, string>();
+  for (const [name, target] of Object.entries(config.targets)) {
+    if (!target.sso) continue;
+    const other = clientIds.get(target.sso.clientId);
+    if (other) issues.push({ path: `targets.${name}.sso.clientId`, problem: `"${target.sso.clientId}" is also the client id of target ${other}`, fix: "give each target's Jitsi (config.sso.clientId) its own client id" });
+    clientIds.set(target.sso.clientId, name);
+  }
+  if (config.tokenService.signingKey) {
+    issues.push(...readIdTokenKey(config.tokenService.signingKey, 'tokenService.signingKey').issues);
+  } else if (clientIds.size > 0 && config.store.kind === 'redis') {
+    warnings.push('tokenService.signingKey is not set: every replica signs ID tokens with its own start-up key; set it (EC P-256 or RSA) when running more than one');
   }
   if (config.store.kind === 'redis') {
     const redis = config.store.redis;

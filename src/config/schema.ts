@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { JITSI_FEATURES } from '../tokens/features.js';
-import { baseUrlField } from './fields.js';
+import { baseUrlField, httpUrlField } from './fields.js';
 import { providersSchema } from './providers.js';
 import { policySchema } from './policy.js';
 import { apiSchema } from './api.js';
@@ -41,6 +41,26 @@ export const keySchema = z.strictObject({
 });
 export type KeyConfig = z.infer<typeof keySchema>;
 
+const httpsUrl = httpUrlField('must be an absolute https URL without fragment or credentials, e.g. https://meet.example.com/static/sso.html', {
+  fragment: false,
+  credentials: false,
+}).refine((value) => value.startsWith('https://'), 'must use https: Jitsi calls the token service and its sso.html over https only');
+
+const webOrigin = z
+  .string()
+  .regex(/^https:\/\/[^/?#@\s]+$/, 'must be a web origin such as https://meet.example.com (https, no path, no trailing slash)');
+
+/** One Jitsi web client of the token service; Jitsi's request names none of this, so config must. */
+export const ssoClientSchema = z.strictObject({
+  /** Jitsi's `config.sso.clientId`. */
+  clientId: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, 'must be 1-128 letters, digits or . _ ~ -'),
+  /** Where the code goes: Jitsi's sso.html. Default: <origin of url>/static/sso.html. */
+  redirectUri: httpsUrl.optional(),
+  /** Origins whose sso.html may call /token for this client. Default: the origin of redirectUri. */
+  origins: z.array(webOrigin).min(1).optional(),
+});
+export type SsoClientConfig = z.infer<typeof ssoClientSchema>;
+
 export const targetSchema = z.strictObject({
   /** Public base URL of the Jitsi Meet web frontend; the only place people are sent to. */
   url: httpUrl,
@@ -78,6 +98,11 @@ export const targetSchema = z.strictObject({
   jwksMaxAgeSeconds: seconds('JWKS max-age').min(120).default(3600),
   /** URL scheme of the mobile apps for deep links (Jitsi Meet's own apps: org.jitsi.meet). */
   appScheme: z.string().regex(/^[a-z][a-z0-9+.-]*$/).default('org.jitsi.meet'),
+  /**
+   * Jitsi's own inline sign-in (`config.sso`, `static/sso.html`): this target's web client is a
+   * public OAuth client of the gateway's token service (src/token-service/).
+   */
+  sso: ssoClientSchema.optional(),
 });
 export type TargetConfig = z.infer<typeof targetSchema>;
 
@@ -165,6 +190,22 @@ export const configSchema = z.strictObject({
       loginTimeoutSeconds: seconds('login transaction lifetime').max(3600).default(600),
       /** New login transactions one public client address may start per minute, per replica (0: no limit); see src/login/login-starts.ts. */
       loginStartsPerMinute: z.number().int().min(0).max(1_000_000).default(1200),
+    })
+    .prefault({}),
+  tokenService: z
+    .strictObject({
+      /** Authorization codes live this long (single use). */
+      codeTtlSeconds: seconds('authorization code lifetime').max(600).default(60),
+      /** Refresh tokens live this long at most (also never beyond the gateway session); each use replaces them. */
+      refreshTokenTtlSeconds: seconds('refresh token lifetime').max(86400).default(3600),
+      idTokenTtlSeconds: seconds('ID token lifetime').max(3600).default(300),
+      /** `iss` of ID tokens. Default: publicUrl. */
+      issuer: httpUrl.optional(),
+      /**
+       * The gateway's own key for ID tokens (EC P-256 → ES256, RSA → RS256), published at
+       * <publicUrl>/token-service/jwks.json. Unset: a key made at start-up (one replica only).
+       */
+      signingKey: z.strictObject({ kid: keySchema.shape.kid, privateKey: z.string().min(1) }).optional(),
     })
     .prefault({}),
   targets: z.record(z.string().regex(namePattern, 'target names must be lowercase letters, digits, dashes'), targetSchema),

@@ -3,7 +3,7 @@ import type { IdentityProvider, LoginResult } from '../idp/provider.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import { deliver, targetOrigin } from './deliver.js';
 import { callbackUrl } from './entry.js';
-import { DONE, errorContext, need, runSteps, type Flow, type Step } from './flow.js';
+import { DONE, errorContext, need, redirect, runSteps, type Flow, type Step } from './flow.js';
 import { digest } from './cookies.js';
 import { mintForRoom } from './mint.js';
 import { issueRefreshHandle } from './refresh.js';
@@ -11,6 +11,7 @@ import { takePostedAnswer } from './posted.js';
 import { openSession, type LoadedSession } from './session.js';
 import { bindingCookie, checkTransaction, releaseBinding, takeTransaction, type LoginTransaction } from './transaction.js';
 import { countUnavailable } from './unavailable.js';
+import { answerAuthorization } from '../token-service/authorize.js';
 
 /**
  * GET /auth/:provider/callback — the IdP sends the browser back:
@@ -118,6 +119,11 @@ export const issueAndDeliver: Step<CallbackFlow> = async function issueAndDelive
   const transaction = need(flow.transaction, 'transaction');
   const target = need(flow.target, 'target');
   const session = need(flow.session, 'session');
+  if (transaction.authorization) {
+    const location = await answerAuthorization(flow.services, { session, target, location: transaction.location, authorization: transaction.authorization });
+    flow.out.outcome = redirect(location);
+    return DONE;
+  }
   const issued = await mintForRoom(flow.services, { identity: session.session.identity, target, location: transaction.location, requestId: flow.http.requestId });
   const refreshToken = transaction.mode === 'inline' ? await issueRefreshHandle(flow.services, session, target.name) : undefined;
   flow.out.outcome = deliver(flow.services.pages, {

@@ -57,5 +57,7 @@ export function deliver(pages: PageRenderer, delivery: Delivery): Outcome {
       if (delivery.refreshToken) message.refreshToken = delivery.refreshToken;
       return page(pages.inlineResultPage({ to: 'opener', origin: targetOrigin(target), message, fallbackUrl: joinUrl, acceptLanguage: delivery.acceptLanguage }));
     }
+    case 'sso':
+      throw new Error('mode sso is answered with a code by the token service (src/token-service/authorize.ts), never with a token here');
   }
 }

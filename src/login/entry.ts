@@ -10,6 +10,7 @@ import { issueRefreshHandle, redeemRefreshHandle } from './refresh.js';
 import { parseLoginQuery, type LoginQuery } from './request.js';
 import { loadSession, type LoadedSession } from './session.js';
 import { browserBinding, newTransactionId, saveTransaction, type LoginTransaction } from './transaction.js';
+import { answerAuthorization, clientForTarget, refreshPassBack } from '../token-service/authorize.js';
 
 /**
  * GET /login — Jitsi's tokenAuthUrl:
@@ -54,6 +55,9 @@ export async function issueAndDeliver(flow: EntryFlow, session: LoadedSession): 
   const request = need(flow.request, 'request');
   const target = need(flow.target, 'target');
   const location = need(flow.location, 'location');
+  if (request.authorization) {
+    return redirect(await answerAuthorization(flow.services, { session, target, location, authorization: request.authorization }));
+  }
   const issued = await mintForRoom(flow.services, { identity: session.session.identity, target, location, requestId: flow.http.requestId });
   const handle = request.mode === 'inline' ? await issueRefreshHandle(flow.services, session, target.name) : undefined;
   return deliver(flow.services.pages, {
@@ -66,6 +70,23 @@ export async function issueAndDeliver(flow: EntryFlow, session: LoadedSession): 
     acceptLanguage: flow.http.acceptLanguage,
   });
 }
+
+/**
+ * Jitsi's inline sign-in (mode sso): the target must have a token service client; a state
+ * carrying a refresh token the service still honours goes straight back to sso.html, which
+ * refreshes at /token (see src/token-service/authorize.ts).
+ */
+export const passRefreshToTokenService: Step<EntryFlow> = async function passRefreshToTokenService(flow) {
+  const request = need(flow.request, 'request');
+  if (!request.authorization) return;
+  const client = clientForTarget(flow.services, need(flow.target, 'target'));
+  if (request.forceLogin) return;
+  const passed = await refreshPassBack(flow.services, client, request.authorization);
+  request.authorization.state = passed.state;
+  if (passed.location === undefined) return;
+  flow.out.outcome = redirect(passed.location);
+  return DONE;
+};
 
 export const resumeWithRefreshHandle: Step<EntryFlow> = async function resumeWithRefreshHandle(flow) {
   const request = need(flow.request, 'request');
@@ -136,6 +157,7 @@ export const startTransaction: Step<EntryFlow> = async function startTransaction
     mode: request.mode,
     secrets: start.secrets,
   };
+  if (request.authorization) transaction.authorization = request.authorization;
   await saveTransaction(services.store, transactionId, transaction, services.config.session.loginTimeoutSeconds);
   flow.out.cookies.push(binding.setCookie);
   flow.out.outcome = redirect(start.redirectUrl);
@@ -148,6 +170,7 @@ export const LOGIN_STEPS: ReadonlyArray<Step<EntryFlow>> = [
   parseJitsiRequest,
   pickTarget,
   checkRoom,
+  passRefreshToTokenService,
   resumeWithRefreshHandle,
   resumeWithSession,
   chooseProvider,

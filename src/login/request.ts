@@ -1,6 +1,8 @@
 import { namePattern } from '../config/schema.js';
 import { GatewayError } from '../http/errors.js';
 import { MAX_ROOM_INPUT_LENGTH } from '../tokens/room.js';
+import { NONCE, type AuthorizationRequest } from '../token-service/authorize.js';
+import { CODE_CHALLENGE } from '../token-service/pkce.js';
 
 /**
  * Pure: what Jitsi's `tokenAuthUrl` request asks for, read from untrusted query parameters.
@@ -18,9 +20,13 @@ export const MAX_STATE_LENGTH = 4096;
 export const MAX_OVERRIDES = 20;
 export const MAX_OVERRIDE_VALUE_LENGTH = 200;
 
-/** How the result reaches Jitsi. */
-export type ReturnMode = 'redirect' | 'inline' | 'ios' | 'android' | 'electron';
-export const RETURN_MODES: readonly ReturnMode[] = ['redirect', 'inline', 'ios', 'android', 'electron'];
+/**
+ * How the result reaches Jitsi. `sso`: Jitsi's own inline sign-in (`config.sso`, a tokenAuthUrl
+ * with `{code_challenge}`): a code goes to Jitsi's static/sso.html, which redeems it at /token
+ * (src/token-service/).
+ */
+export type ReturnMode = 'redirect' | 'inline' | 'ios' | 'android' | 'electron' | 'sso';
+export const RETURN_MODES: readonly ReturnMode[] = ['redirect', 'inline', 'ios', 'android', 'electron', 'sso'];
 
 /**
  * Jitsi config overrides carried to the meeting as `#config.<key>=<json>`: only keys about how the
@@ -61,6 +67,8 @@ export interface LoginQuery {
   /** Hash parameters for the meeting URL: [`config.<key>`, JSON value]. */
   hashParams: Array<[string, string]>;
   mode: ReturnMode;
+  /** Mode sso: what the token service binds the code to. */
+  authorization?: AuthorizationRequest | undefined;
 }
 
 const bad = (message: string, detail: Record<string, unknown> = {}) =>
@@ -153,6 +161,20 @@ export function parseLoginQuery(query: URLSearchParams): LoginQuery {
 
   const refresh = state.refreshToken;
   const refreshToken = typeof refresh === 'string' && REFRESH_HANDLE.test(refresh) ? refresh : undefined;
+
+  const codeChallenge = single(query, 'code_challenge');
+  if (codeChallenge !== undefined) {
+    if (!CODE_CHALLENGE.test(codeChallenge)) throw bad('The parameter "code_challenge" must be an S256 challenge (43 base64url characters).', { parameter: 'code_challenge' });
+    const nonce = single(query, 'nonce');
+    if (nonce !== undefined && !NONCE.test(nonce)) throw bad('The parameter "nonce" is malformed.', { parameter: 'nonce' });
+    const rawState = single(query, 'state');
+    const authorization: AuthorizationRequest = {
+      codeChallenge,
+      nonce,
+      state: rawState !== undefined && rawState !== '' ? rawState : JSON.stringify({ room, tenant: tenant || undefined }),
+    };
+    return { room, tenant: tenant || undefined, target, provider, refreshToken: undefined, forceLogin, hashParams: [], mode: 'sso', authorization };
+  }
 
   let mode: ReturnMode = 'redirect';
   if (state.ios === true) mode = 'ios';

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.js';
 import type { RoomLocation } from '../tokens/target.js';
 import { clearCookie, cookieOptions, digest, isCookieValue, randomValue, serializeCookie, type CookieOptions } from './cookies.js';
 import { RETURN_MODES, type ReturnMode } from './request.js';
+import type { AuthorizationRequest } from '../token-service/authorize.js';
 
 /**
  * The login transaction: everything the callback needs, kept server-side under `tx:<id>` for
@@ -24,6 +25,8 @@ export interface LoginTransaction {
   mode: ReturnMode;
   /** What the provider's startLogin returned (PKCE verifier, nonce, CAS service URL). */
   secrets: Record<string, string>;
+  /** Mode sso: the authorization request the code will be bound to. */
+  authorization?: AuthorizationRequest | undefined;
 }
 
 export const TRANSACTION_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -136,7 +139,8 @@ function parseTransaction(raw: string): LoginTransaction | undefined {
     !Array.isArray(tx.hashParams) ||
     !RETURN_MODES.includes(tx.mode as ReturnMode) ||
     typeof tx.secrets !== 'object' ||
-    tx.secrets === null
+    tx.secrets === null ||
+    (tx.mode === 'sso') !== (typeof tx.authorization?.codeChallenge === 'string' && typeof tx.authorization.state === 'string')
   ) {
     return undefined;
   }

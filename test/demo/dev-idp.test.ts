@@ -16,7 +16,7 @@ afterAll(async () => {
 
 describe('development IdP', () => {
   it.each(['production', 'staging', ''])('refuses to start in mode "%s"', async (mode) => {
-    await expect(startDevIdp({ mode, users: [], client, gatewayOrigin: 'http://127.0.0.1:1', ui: uiSchema.parse({}) })).rejects.toThrow(DevIdpRefusedError);
+    await expect(startDevIdp({ mode, users: [], client, formActionOrigins: ['http://127.0.0.1:1'], ui: uiSchema.parse({}) })).rejects.toThrow(DevIdpRefusedError);
   });
 
   it('a production configuration naming provider kind dev does not start', async () => {

@@ -114,7 +114,11 @@ export const createProvider: ProviderFactory = async (name, settings, deps) => {
     mode: deps.config.mode,
     users: parsed.data.users,
     client,
-    gatewayOrigin: new URL(publicUrl).origin,
+    // The callback redirects on to Jitsi: to the meeting, or to its sso.html (config.sso).
+    formActionOrigins: [
+      new URL(publicUrl).origin,
+      ...Object.values(deps.config.targets).flatMap((target) => [new URL(target.url).origin, ...(target.sso?.redirectUri ? [new URL(target.sso.redirectUri).origin] : [])]),
+    ],
     ui: deps.config.ui,
     port: parsed.data.port,
     log: deps.logger,

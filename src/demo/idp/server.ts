@@ -36,8 +36,11 @@ export interface DevIdpOptions {
   mode: string;
   users: readonly DemoUser[];
   client: DevIdpClient;
-  /** The gateway's origin: a form here may end in a redirect there (CSP form-action). */
-  gatewayOrigin: string;
+  /**
+   * Where a sign-in form here may end up after its redirects (CSP form-action applies to the whole
+   * chain): the gateway's origin, and the Jitsi origins the gateway redirects on to.
+   */
+  formActionOrigins: readonly string[];
   ui: UiConfig;
   /** 0 (default): any free port. Always on 127.0.0.1. */
   port?: number;
@@ -291,7 +294,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       "default-src 'none'",
       "style-src 'self'",
       "img-src 'self' data: https:",
-      `form-action 'self' ${options.gatewayOrigin}`,
+      `form-action 'self' ${[...new Set(options.formActionOrigins)].join(' ')}`,
       "frame-ancestors 'none'",
       "base-uri 'none'",
     ].join('; ');
