@@ -192,12 +192,14 @@ export const configSchema = z.strictObject({
       loginStartsPerMinute: z.number().int().min(0).max(1_000_000).default(1200),
     })
     .prefault({}),
+  /** The token service of Jitsi's inline sign-in (targets.<name>.sso; docs/jitsi.md). */
   tokenService: z
     .strictObject({
       /** Authorization codes live this long (single use). */
       codeTtlSeconds: seconds('authorization code lifetime').max(600).default(60),
       /** Refresh tokens live this long at most (also never beyond the gateway session); each use replaces them. */
       refreshTokenTtlSeconds: seconds('refresh token lifetime').max(86400).default(3600),
+      /** Lifetime of the ID tokens handed to Jitsi's sso.html (it reads only their nonce). */
       idTokenTtlSeconds: seconds('ID token lifetime').max(3600).default(300),
       /** `iss` of ID tokens. Default: publicUrl. */
       issuer: httpUrl.optional(),
@@ -205,7 +207,14 @@ export const configSchema = z.strictObject({
        * The gateway's own key for ID tokens (EC P-256 → ES256, RSA → RS256), published at
        * <publicUrl>/token-service/jwks.json. Unset: a key made at start-up (one replica only).
        */
-      signingKey: z.strictObject({ kid: keySchema.shape.kid, privateKey: z.string().min(1) }).optional(),
+      signingKey: z
+        .strictObject({
+          /** The key's id in the JWKS; a new key needs a new kid. */
+          kid: keySchema.shape.kid,
+          /** PKCS#8 PEM. */
+          privateKey: z.string().min(1),
+        })
+        .optional(),
     })
     .prefault({}),
   targets: z.record(z.string().regex(namePattern, 'target names must be lowercase letters, digits, dashes'), targetSchema),
