@@ -21,7 +21,7 @@ import { inviteRoutes } from './invites/routes.js';
 import { LoginStartLimiter } from './login/login-starts.js';
 import { loginRoutes } from './login/routes.js';
 import type { ReadinessCheck, Services } from './services.js';
-import { createStore } from './store/factory.js';
+import { createStores } from './store/factory.js';
 import type { Store } from './store/store.js';
 import { JitsiTarget } from './tokens/target.js';
 import { tokenServiceRoutes } from './token-service/routes.js';
@@ -65,7 +65,9 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const logger = options.logger ?? createLogger(config.log.level);
   for (const warning of loaded.warnings) logger.warn({ config: loaded.source }, warning);
   const metrics = new Metrics({ defaultMetrics: true });
-  const store = options.store ?? createStore(config.store, logger, metrics);
+  // A store given by a test serves all three kinds of state.
+  const stores = options.store ? { store: options.store, replicated: options.store, counters: options.store } : createStores(config.store, logger, metrics);
+  const store = stores.store;
   const targets = createTargets(config);
   const defaultTarget = targets.get(config.defaultTarget ?? '') ?? [...targets.values()][0];
   if (!defaultTarget) throw new Error('no Jitsi target configured');
@@ -108,10 +110,12 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     metrics,
     audit: new Audit(logger, metrics),
     store,
+    replicatedStore: stores.replicated,
+    counterStore: stores.counters,
     targets,
     defaultTarget,
     providers,
-    policy: options.policy ?? createPolicy(config, store, logger),
+    policy: options.policy ?? createPolicy(config, stores.replicated, logger),
     pages: options.pages ?? createPages(config.ui, { basePath }),
     loginStarts: new LoginStartLimiter(config.session.loginStartsPerMinute),
     tokenService: new TokenService(config, targets.values(), logger),

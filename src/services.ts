@@ -29,7 +29,17 @@ export interface Services {
   logger: Logger;
   metrics: Metrics;
   audit: Audit;
+  /**
+   * The state store, by what a lost write costs (docs/store.md, src/store/factory.ts):
+   * `store` for transient state (login transactions, sessions, refresh handles), whose writes do
+   * not wait for replicas; `replicatedStore` for operator and security state (room registry,
+   * invites, invite use counters), whose writes wait for store.redis.replicatedWrites replicas;
+   * `counterStore` for rate-limit counters and caches, which keep counting per process when the
+   * primary refuses writes for want of replicas. One connection behind all three.
+   */
   store: Store;
+  replicatedStore: Store;
+  counterStore: Store;
   targets: ReadonlyMap<string, JitsiTarget>;
   defaultTarget: JitsiTarget;
   providers: ReadonlyMap<string, IdentityProvider>;

@@ -34,7 +34,7 @@ const errors = (...statuses: number[]): JsonObject => {
     413: 'Body larger than server.maxBodyBytes',
     415: 'Content-Type is not application/json',
     429: 'Rate limit of the client exceeded (see Retry-After)',
-    503: 'The state store cannot be reached',
+    503: 'The state store cannot be reached, or did not confirm a change in time (store_not_replicated: it may or may not have been saved)',
   };
   return Object.fromEntries(statuses.map((status) => [String(status), { description: text[status] ?? 'Error', content: json('Error') }]));
 };

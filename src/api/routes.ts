@@ -21,8 +21,8 @@ export function createApiDeps(services: Services): ApiDeps {
     targets: services.targets,
     defaultTarget: services.defaultTarget,
     audit: services.audit,
-    rooms: new RoomRegistry(services.store, scope, services.logger),
-    invites: new Invites({ store: services.store, targets: services.targets, audit: services.audit, settings: services.config.api.invites, publicUrl: services.publicUrl }),
+    rooms: new RoomRegistry(services.replicatedStore, scope, services.logger),
+    invites: new Invites({ store: services.replicatedStore, targets: services.targets, audit: services.audit, settings: services.config.api.invites, publicUrl: services.publicUrl }),
     policy: services.policy,
     settings: services.config.api,
     scope,
@@ -37,7 +37,7 @@ export function createApiDeps(services: Services): ApiDeps {
 export function apiRoutes(services: Services, options: { sessions?: SessionReader; authenticator?: ApiAuthenticator } = {}): Router {
   const deps = createApiDeps(services);
   const clients = createApiClients(services.config.api.clients);
-  const authenticator = options.authenticator ?? new ApiAuthenticator(clients, services.config.api.oauth2, { store: services.store });
+  const authenticator = options.authenticator ?? new ApiAuthenticator(clients, services.config.api.oauth2, { store: services.counterStore });
   const sessions = options.sessions ?? gatewaySessionReader(services);
   const limit = services.config.server.maxBodyBytes;
   const document = JSON.stringify(openApiDocument(services.publicUrl, services.config.session.cookieName));
@@ -46,7 +46,7 @@ export function apiRoutes(services: Services, options: { sessions?: SessionReade
   const client = async (ctx: Context): Promise<ApiClient> => {
     const resolved = authenticator.authenticate(ctx.req.headers.authorization || undefined);
     const authenticated = resolved instanceof Promise ? await resolved : resolved;
-    await enforceRateLimit(services.store, authenticated);
+    await enforceRateLimit(services.counterStore, authenticated);
     return authenticated;
   };
 
@@ -55,7 +55,7 @@ export function apiRoutes(services: Services, options: { sessions?: SessionReade
     if (ctx.get('authorization')) return { kind: 'client', client: await client(ctx) };
     const identity = await sessions.identity(ctx);
     if (!identity) return { kind: 'client', client: await client(ctx) }; // answers 401
-    await enforcePersonRateLimit(services.store, identity);
+    await enforcePersonRateLimit(services.counterStore, identity);
     return { kind: 'person', identity };
   };
 

@@ -89,6 +89,10 @@ export function checkConfig(config: Config): { issues: ConfigIssue[]; warnings: 
     if (modes !== 1) {
       issues.push({ path: 'store.redis', problem: `needs exactly one of url, sentinel or cluster (found ${modes})`, fix: 'e.g. store.redis.url: redis://redis:6379' });
     }
+    const waitMs = redis?.replicatedWrites?.timeoutMs;
+    if (redis && waitMs !== undefined && waitMs >= redis.commandTimeoutMs) {
+      issues.push({ path: 'store.redis.replicatedWrites.timeoutMs', problem: `(${waitMs}) must be below commandTimeoutMs (${redis.commandTimeoutMs}): the wait is part of the write`, fix: `lower it, e.g. to ${Math.floor(redis.commandTimeoutMs / 2)}` });
+    }
   } else {
     warnings.push('store.kind is memory: state lives in this process only; run a single replica (use Redis for more)');
   }

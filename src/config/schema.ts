@@ -133,6 +133,19 @@ export const storeSchema = z
         cluster: z.strictObject({ nodes: z.array(hostPort).min(1) }).optional(),
         /** Time limit of one Redis command. */
         commandTimeoutMs: z.number().int().min(50).max(60000).default(1000),
+        /**
+         * Operator and security state (room registry, invites, invite use counters) is acknowledged
+         * only once this many replicas have it (Redis WAIT); see docs/store.md. Default: 1 replica
+         * with sentinel or cluster, 0 with a single url; timeoutMs default min(500, commandTimeoutMs / 2).
+         */
+        replicatedWrites: z
+          .strictObject({
+            /** Replicas that must confirm each such write (0: do not wait). */
+            replicas: z.number().int().min(0).max(10).optional(),
+            /** How long to wait for them; beyond it the API answers 503 store_not_replicated. */
+            timeoutMs: z.number().int().min(10).max(30000).optional(),
+          })
+          .optional(),
       })
       .optional(),
   })

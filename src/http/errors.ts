@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'unsupported_media_type' // 415
   | 'rate_limited' // 429
   | 'store_unavailable' // 503
+  | 'store_not_replicated' // 503: written, but too few replicas confirmed it in time (docs/store.md)
   | 'not_ready' // 503
   | 'internal_error'; // 500: a bug
 

@@ -76,7 +76,7 @@ export function inviteManagerRoutes(services: Services): Router {
         context: { reason: 'signin', ...(meetingUrl ? { meetingUrl } : {}) },
       });
     }
-    await enforcePersonRateLimit(services.store, identity);
+    await enforcePersonRateLimit(services.counterStore, identity);
     const { target, location } = locateFor(deps, undefined, asked);
     try {
       await assertModerates(deps, identity, location);

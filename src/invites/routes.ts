@@ -21,7 +21,7 @@ export const INVITE_COOKIE = 'jsg_invite';
 export const MAX_DISPLAY_NAME = 80;
 
 export function inviteRoutes(services: Services): Router {
-  const invites = new Invites({ store: services.store, targets: services.targets, audit: services.audit, settings: services.config.api.invites, publicUrl: services.publicUrl });
+  const invites = new Invites({ store: services.replicatedStore, targets: services.targets, audit: services.audit, settings: services.config.api.invites, publicUrl: services.publicUrl });
   const { pages } = services;
   const formTokens = new InviteFormTokens(services.store);
   const secure = services.publicUrl.startsWith('https:');

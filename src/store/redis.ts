@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 
-import { assertTtl, type Store, StoreUnavailableError } from './store.js';
+import type { ChainableCommander } from 'ioredis';
+import { assertTtl, type Store, StoreNotReplicatedError, StoreUnavailableError, StoreWritesRefusedError } from './store.js';
 
 /** How to reach Redis. Exactly one of `url`, `sentinel` and `cluster` is set. */
 export interface RedisStoreOptions {
@@ -29,6 +30,18 @@ type Client = Redis | Cluster;
 interface ScriptCommands {
   jsgIncrement(key: string, ttlSeconds: number): Promise<number>;
   jsgIndexAdd(key: string, member: string, ttlSeconds: number): Promise<number>;
+}
+
+/** The same scripts, queued on a pipeline. */
+interface ScriptPipeline {
+  jsgIncrement(key: string, ttlSeconds: number): ChainableCommander;
+  jsgIndexAdd(key: string, member: string, ttlSeconds: number): ChainableCommander;
+}
+
+/** How many replicas must confirm a write, and how long to wait for them (Redis WAIT). */
+export interface ReplicatedWrites {
+  replicas: number;
+  timeoutMs: number;
 }
 
 /**
@@ -315,6 +328,64 @@ export class RedisStore implements Store {
     this.client.disconnect();
   }
 
+  /**
+   * A view of this store for state whose loss costs more than a retry (docs/store.md): every write
+   * is followed, on the same connection (the same Cluster node), by `WAIT replicas timeoutMs`,
+   * and resolves only once that many replicas have it. Fewer confirmations in time reject with
+   * StoreNotReplicatedError (the primary executed the write; it may or may not survive a
+   * failover). Reads are the same as the store's. With `replicas: 0` it is the store itself.
+   */
+  withReplicatedWrites(settings: ReplicatedWrites): Store {
+    if (settings.replicas === 0) return this;
+    const write = async <T>(op: string, queue: (pipeline: ChainableCommander) => void): Promise<T> =>
+      this.run(op, async () => {
+        const pipeline = this.client.pipeline();
+        queue(pipeline);
+        pipeline.call('WAIT', settings.replicas, settings.timeoutMs);
+        const results = (await pipeline.exec()) ?? [];
+        const [written, waited] = results;
+        if (!written || !waited) throw new Error(`${op}: the pipeline returned no reply`);
+        if (written[0]) throw written[0];
+        if (waited[0]) throw waited[0];
+        const confirmed = Number(waited[1]);
+        if (confirmed < settings.replicas) {
+          throw new StoreNotReplicatedError(
+            `${this.description}: ${op} executed, but only ${confirmed} of ${settings.replicas} replica(s) confirmed it within ${settings.timeoutMs} ms`,
+          );
+        }
+        return written[1] as T;
+      });
+    const scripts = (pipeline: ChainableCommander) => pipeline as unknown as ScriptPipeline;
+    return {
+      kind: 'redis',
+      put: async (key, value, ttlSeconds) => {
+        assertTtl(ttlSeconds);
+        await write('put', (p) => p.set(key, value, 'EX', ttlSeconds));
+      },
+      putIfAbsent: async (key, value, ttlSeconds) => {
+        assertTtl(ttlSeconds);
+        return (await write<string | null>('putIfAbsent', (p) => p.set(key, value, 'EX', ttlSeconds, 'NX'))) === 'OK';
+      },
+      get: (key) => this.get(key),
+      take: (key) => write<string | null>('take', (p) => p.getdel(key)),
+      delete: async (key) => (await write<number>('delete', (p) => p.del(key))) > 0,
+      increment: async (key, ttlSeconds) => {
+        assertTtl(ttlSeconds);
+        return Number(await write<number>('increment', (p) => scripts(p).jsgIncrement(key, ttlSeconds)));
+      },
+      indexAdd: async (index, member, ttlSeconds) => {
+        assertTtl(ttlSeconds);
+        await write('indexAdd', (p) => scripts(p).jsgIndexAdd(index, member, ttlSeconds));
+      },
+      indexMembers: (index) => this.indexMembers(index),
+      indexRemove: async (index, member) => {
+        await write('indexRemove', (p) => p.srem(index, member));
+      },
+      ping: () => this.ping(),
+      close: () => this.close(),
+    };
+  }
+
   private get scripts(): ScriptCommands {
     return this.client as unknown as ScriptCommands;
   }
@@ -347,8 +418,12 @@ export class RedisStore implements Store {
             continue;
           }
         }
+        if (error instanceof StoreNotReplicatedError) throw error;
         const detail = refused && refused !== error ? ` (first: ${refused.message})` : '';
         if (error instanceof StoreUnavailableError && !detail) throw error;
+        if (isReplyError(error) && /^NOREPLICAS\b/.test(message)) {
+          throw new StoreWritesRefusedError(`${this.description}: ${op} refused: ${message}`, { cause: error });
+        }
         throw this.unavailable(`${op} failed: ${message}${detail}`, error);
       }
     }

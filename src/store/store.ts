@@ -50,7 +50,7 @@ export interface Store {
 
 /** Thrown by a backend when it cannot answer (connection lost, timeout). Rendered as 503. */
 export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
+  override readonly name: string = 'StoreUnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -61,4 +61,22 @@ export function assertTtl(ttlSeconds: number): void {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
     throw new RangeError(`TTL must be a positive whole number of seconds, got ${ttlSeconds}`);
   }
+}
+
+/**
+ * A write the primary executed, but fewer replicas than required confirmed it within the
+ * timeout (Redis WAIT): it may or may not survive a failover. Rendered as 503
+ * `store_not_replicated`; repeating the request is the remedy (see docs/store.md).
+ */
+export class StoreNotReplicatedError extends StoreUnavailableError {
+  override readonly name = 'StoreNotReplicatedError';
+}
+
+/**
+ * The primary refused a write for want of replicas (NOREPLICAS: `min-replicas-to-write`). Reads
+ * still work. Rendered as 503 like any unavailability; rate-limit counters count per process
+ * instead (src/store/counters.ts), so reads are not refused because of their counter.
+ */
+export class StoreWritesRefusedError extends StoreUnavailableError {
+  override readonly name = 'StoreWritesRefusedError';
 }

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createRedisStore, type RedisStore } from '../../src/store/redis.js';
-import { StoreUnavailableError } from '../../src/store/store.js';
+import { StoreNotReplicatedError, StoreUnavailableError, type Store } from '../../src/store/store.js';
 import {
   redisCommand,
-  redisCommands,
   sleep,
   startSentinelSet,
   type SentinelSet,
@@ -31,6 +30,50 @@ const sentinelStore = (prefix: string, commandTimeoutMs = 1000): RedisStore =>
 runStoreContract('redis (sentinel)', async (prefix) => {
   const store = sentinelStore(prefix);
   return { store, cleanup: () => store.close() };
+});
+
+describe('replicated writes (operator and security state, docs/store.md)', () => {
+  let store: RedisStore | undefined;
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('are acknowledged once the replica has them; with the replica stopped, StoreNotReplicatedError, reads unaffected', async () => {
+    const prefix = `jsgtest:wait:${process.pid}:`;
+    store = sentinelStore(prefix);
+    const records: Store = store.withReplicatedWrites({ replicas: 1, timeoutMs: 300 });
+    // Every write of the contract waits, and is on the replica when it resolves.
+    await records.put('room', 'v1', 60);
+    expect(await redisCommand(set.replica.port, 'GET', `${prefix}room`)).toBe('v1');
+    expect(await records.putIfAbsent('room', 'other', 60)).toBe(false);
+    expect(await records.increment('uses', 60)).toBe(1);
+    expect(await redisCommand(set.replica.port, 'GET', `${prefix}uses`)).toBe('1');
+    await records.indexAdd('index', 'a', 60);
+    expect(await redisCommand(set.replica.port, 'SMEMBERS', `${prefix}index`)).toEqual(['a']);
+    await records.indexRemove('index', 'a');
+    expect(await records.take('room')).toBe('v1');
+    expect(await redisCommand(set.replica.port, 'EXISTS', `${prefix}room`)).toBe(0);
+    await records.put('gone', 'x', 60);
+    expect(await records.delete('gone')).toBe(true);
+
+    // The replica stops answering (as with its link cut): the write is executed on the primary
+    // but not confirmed, and the caller is told so; reads and unreplicated writes still work.
+    set.replica.freeze();
+    try {
+      const refused = await records.put('room', 'v2', 60).then(() => undefined, (error: unknown) => error);
+      expect(refused).toBeInstanceOf(StoreNotReplicatedError);
+      expect((refused as Error).message).toMatch(/put executed, but only 0 of 1 replica\(s\) confirmed it within 300 ms/);
+      expect(await records.get('room')).toBe('v2'); // "may or may not have been saved"
+      await store.put('session', 'fast', 60); // transient state does not wait
+      await expect(records.increment('uses', 60)).rejects.toBeInstanceOf(StoreNotReplicatedError);
+    } finally {
+      set.replica.thaw();
+    }
+    await records.put('room', 'v3', 60);
+    expect(await redisCommand(set.replica.port, 'GET', `${prefix}room`)).toBe('v3');
+    await store.close();
+    store = undefined;
+  });
 });
 
 describe('RedisStore under Sentinel', () => {
@@ -158,15 +201,10 @@ describe('RedisStore under Sentinel, primary crash', () => {
       });
       const s = store;
       await s.put('warm', '1', 60);
-      // Written and replicated before the crash (WAIT only to make the test deterministic). WAIT
-      // covers the writes of its own connection: a marker written there first makes it wait for
-      // everything the primary had (the store's writes included), not return at once.
-      await s.put('replicated', 'kept', 60);
-      const [, acknowledged] = await redisCommands(set.primary.port, [
-        ['SET', 'jsgtest:replication-marker', '1', 'EX', 60],
-        ['WAIT', 1, 2000],
-      ]);
-      expect(Number(acknowledged)).toBe(1);
+      // Operator and security state: acknowledged only once the replica has it, so it survives
+      // the crash by construction (no timing involved).
+      const records = s.withReplicatedWrites({ replicas: 1, timeoutMs: 300 });
+      await records.put('replicated', 'kept', 60);
 
       const killedAt = Date.now();
       await set.primary.kill();
@@ -191,6 +229,9 @@ describe('RedisStore under Sentinel, primary crash', () => {
       for (const error of errors) expect(error).toBeInstanceOf(StoreUnavailableError);
       expect(await set.currentPrimaryPort()).toBe(set.replica.port);
       expect(await s.get('replicated')).toBe('kept');
+      // The promoted replica has no replica of its own now: replicated writes are refused (503
+      // store_not_replicated in the API) until one is back; transient writes go on.
+      await expect(records.put('after-crash', 'x', 60)).rejects.toBeInstanceOf(StoreNotReplicatedError);
       expect(await redisCommand(set.replica.port, 'GET', `${prefix}probe`)).not.toBeNull();
       await expect(s.ping()).resolves.toBeUndefined();
     },

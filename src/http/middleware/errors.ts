@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { GatewayError } from '../errors.js';
-import { StoreUnavailableError } from '../../store/store.js';
+import { StoreNotReplicatedError, StoreUnavailableError } from '../../store/store.js';
 import type { Services } from '../../services.js';
 import type { Logger } from '../../observability/logger.js';
 
@@ -45,6 +45,15 @@ export function handleErrors(services: Pick<Services, 'metrics' | 'pages'>): Mid
 
 export function toGatewayError(thrown: unknown): GatewayError {
   if (thrown instanceof GatewayError) return thrown;
+  if (thrown instanceof StoreNotReplicatedError) {
+    // Operator and security state (docs/store.md): the primary executed the write, too few
+    // replicas confirmed it in time, so it may or may not survive a failover.
+    return new GatewayError(503, 'store_not_replicated', 'The change was not confirmed by the state store\'s replicas in time: it may or may not have been saved. Check the result, and repeat the request if it is missing.', {
+      level: 'warn',
+      detail: { reason: thrown.message },
+      headers: { 'Retry-After': '1' },
+    });
+  }
   if (thrown instanceof StoreUnavailableError) {
     return new GatewayError(503, 'store_unavailable', 'The login service cannot reach its state store right now. Please try again in a moment.', {
       level: 'warn',

@@ -188,6 +188,8 @@ export const de: Catalogue = {
   'error.rate_limited.body': 'Bitte warten Sie etwas, bevor Sie es erneut versuchen.',
   'error.store_unavailable.title': 'Vorübergehend nicht verfügbar',
   'error.store_unavailable.body': 'Der Anmeldedienst kann gerade nicht arbeiten. Warten Sie einen Moment und beginnen Sie neu.',
+  'error.store_not_replicated.title': 'Nicht bestätigt',
+  'error.store_not_replicated.body': 'Der Dienst konnte nicht bestätigen, dass dies gespeichert wurde. Warten Sie einen Moment und versuchen Sie es erneut.',
   'error.not_ready.title': 'Vorübergehend nicht verfügbar',
   'error.not_ready.body': 'Der Anmeldedienst startet gerade oder hat ein Problem. Warten Sie einen Moment und beginnen Sie neu.',
   'error.internal_error.title': 'Bei uns ist etwas schiefgegangen',

@@ -190,6 +190,8 @@ export const en = {
   'error.rate_limited.body': 'Please wait a little before trying again.',
   'error.store_unavailable.title': 'Temporarily unavailable',
   'error.store_unavailable.body': 'The sign-in service cannot work right now. Wait a moment and start again.',
+  'error.store_not_replicated.title': 'Not confirmed',
+  'error.store_not_replicated.body': 'The service could not confirm that this was saved. Wait a moment and try again.',
   'error.not_ready.title': 'Temporarily unavailable',
   'error.not_ready.body': 'The sign-in service is starting or has a problem. Wait a moment and start again.',
   'error.internal_error.title': 'Something went wrong on our side',

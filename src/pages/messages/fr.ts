@@ -188,6 +188,8 @@ export const fr: Catalogue = {
   'error.rate_limited.body': 'Veuillez patienter un peu avant de réessayer.',
   'error.store_unavailable.title': 'Temporairement indisponible',
   'error.store_unavailable.body': 'Le service de connexion ne peut pas fonctionner pour le moment. Patientez un instant puis recommencez.',
+  'error.store_not_replicated.title': 'Non confirmé',
+  'error.store_not_replicated.body': 'Le service n\'a pas pu confirmer l\'enregistrement. Patientez un instant puis réessayez.',
   'error.not_ready.title': 'Temporairement indisponible',
   'error.not_ready.body': 'Le service de connexion démarre ou rencontre un problème. Patientez un instant puis recommencez.',
   'error.internal_error.title': 'Un problème est survenu de notre côté',
