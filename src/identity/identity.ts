@@ -9,6 +9,12 @@ export interface Identity {
   id: string;
   name?: string;
   email?: string;
+  /**
+   * Whether the provider vouches for `email` (OIDC `email_verified: true` for the `email` claim, or
+   * a provider whose addresses are declared authoritative). Only vouched-for addresses count as
+   * identity in the policy (registry e-mails, emailDomain); absent means no.
+   */
+  emailVerified?: boolean;
   avatar?: string;
   /** Group / role names, deduplicated. */
   groups: string[];

@@ -106,17 +106,29 @@ export class IdentityMappingError extends Error {
  * Pure: claims (plain JSON values) → the provider-neutral Identity. Throws IdentityMappingError
  * when the id claim is missing: a person without a stable id never gets a token.
  */
-export function mapIdentity(provider: string, claims: Readonly<Record<string, unknown>>, mapping: ClaimMapping): Identity {
+export function mapIdentity(provider: string, claims: Readonly<Record<string, unknown>>, mapping: ClaimMapping, options: { emailsAuthoritative?: boolean } = {}): Identity {
   const id = text(firstClaim(claims, mapping.id));
   if (!id) throw new IdentityMappingError(`the identity provider sent no usable "${mapping.id}" claim for the person's id`);
   const identity: Identity = { provider, id, groups: groupList(firstClaim(claims, mapping.groups)), claims: { ...claims } };
   const name = text(firstClaim(claims, mapping.name));
   if (name) identity.name = name;
   const mail = email(firstClaim(claims, mapping.email));
-  if (mail) identity.email = mail;
+  if (mail) {
+    identity.email = mail;
+    identity.emailVerified = options.emailsAuthoritative === true || vouchedFor(claims, mail);
+  }
   const avatar = httpUrl(firstClaim(claims, mapping.avatar));
   if (avatar) identity.avatar = avatar;
   return identity;
+}
+
+/**
+ * OIDC Core 5.1: `email_verified` speaks for the `email` claim only; an address mapped from another
+ * claim (upn, mail) is vouched for only by a provider declared authoritative.
+ */
+function vouchedFor(claims: Readonly<Record<string, unknown>>, mail: string): boolean {
+  const verified = claims.email_verified;
+  return (verified === true || verified === 'true') && email(claims.email) === mail;
 }
 
 /** Which mapped fields `claims` cannot fill (used to decide on a userinfo request). */

@@ -234,7 +234,7 @@ export function listed(people: People, identity: Identity): boolean {
   for (const section of people) {
     if (section.provider !== identity.provider) continue;
     if (section.ids.includes(identity.id)) return true;
-    const email = identity.email?.toLowerCase();
+    const email = identity.emailVerified === true ? identity.email?.toLowerCase() : undefined;
     if (email !== undefined && section.emails.includes(email)) return true;
     if (section.groups.length > 0 && identity.groups.length > 0) {
       const groups = new Set(identity.groups.map((group) => group.toLowerCase()));

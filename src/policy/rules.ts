@@ -27,7 +27,8 @@ export interface Subject {
 }
 
 export function toSubject(identity: Identity, location: RoomLocation): Subject {
-  const email = identity.email?.toLowerCase();
+  // Only an address the provider vouches for says anything about the person.
+  const email = identity.emailVerified === true ? identity.email?.toLowerCase() : undefined;
   const at = email?.lastIndexOf('@') ?? -1;
   return {
     provider: identity.provider,

@@ -35,7 +35,7 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-const person = (overrides: Partial<Identity> = {}): Identity => ({ provider: 'corp', id: 'alice', email: 'alice@example.com', groups: [], claims: {}, ...overrides });
+const person = (overrides: Partial<Identity> = {}): Identity => ({ provider: 'corp', id: 'alice', email: 'alice@example.com', emailVerified: true, groups: [], claims: {}, ...overrides });
 const decide = (identity: Identity, room: string, tenant?: string) => {
   const target = gw.gateway.services.targets.get('meet')!;
   return gw.gateway.services.policy.decide({ identity, location: target.locate(room, tenant) });

@@ -8,7 +8,7 @@ import { MEMBERS_ONLY_MESSAGE, qualifyPeople, roomKey, type PeopleInput } from '
 import { MemoryStore } from '../../src/store/memory.js';
 import { hsSettings } from '../support/config.js';
 
-const person = (overrides: Partial<Identity> = {}): Identity => ({ provider: 'corp', id: 'alice', email: 'alice@example.com', groups: [], claims: {}, ...overrides });
+const person = (overrides: Partial<Identity> = {}): Identity => ({ provider: 'corp', id: 'alice', email: 'alice@example.com', emailVerified: true, groups: [], claims: {}, ...overrides });
 type PeopleList = Omit<PeopleInput, 'provider'> & { provider?: string };
 /** A backend's list, qualified as the API does (bare values belong to the only provider, corp). */
 function people(list: Partial<PeopleList>) {

@@ -11,7 +11,7 @@ import { hsSettings } from '../support/config.js';
 
 /** A person as an identity provider would produce them. */
 function person(overrides: Partial<Identity> = {}): Identity {
-  return { provider: 'corp', id: 'alice', name: 'Alice', email: 'alice@example.com', groups: [], claims: {}, ...overrides };
+  return { provider: 'corp', id: 'alice', name: 'Alice', email: 'alice@example.com', emailVerified: true, groups: [], claims: {}, ...overrides };
 }
 
 const targets = {

@@ -135,6 +135,7 @@ export const createProvider: ProviderFactory = async (name, settings, deps) => {
         clientSecret: client.clientSecret,
         scopes: ['openid', 'profile', 'email', 'groups'],
         userinfo: 'never',
+        emailsAuthoritative: true, // the demo's own users
         timeoutMs: 3000,
       },
       deps,

@@ -280,7 +280,10 @@ class CasProvider implements IdentityProvider {
     const name = pick(mapping.name)[0];
     if (name) identity.name = name;
     const email = pick(mapping.email)[0];
-    if (email) identity.email = email;
+    if (email) {
+      identity.email = email;
+      identity.emailVerified = this.settings.emailsAuthoritative;
+    }
     const avatar = pick(mapping.avatar)[0];
     if (avatar && isHttpUrl(avatar)) identity.avatar = avatar;
     return identity;

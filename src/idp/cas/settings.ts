@@ -85,6 +85,12 @@ export const casProviderSchema = z
       .max(16 * 1024 * 1024)
       .default(1024 * 1024),
     attributes: casAttributesSchema.prefault({}),
+    /**
+     * The CAS server's e-mail attribute comes from the organisation's own directory: addresses count
+     * for the policy (registry e-mails, emailDomain rules). CAS cannot say whether an address was
+     * verified, so without this they do not.
+     */
+    emailsAuthoritative: z.boolean().default(false),
     /** Where the CAS server sends people after `<baseUrl>/logout` (default: the gateway's logout return URL). */
     logoutReturnUrl: returnUrl.optional(),
   })

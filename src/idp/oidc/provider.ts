@@ -167,7 +167,7 @@ export class OidcProvider implements IdentityProvider {
     for (const key of PLUMBING) delete claims[key];
     let identity;
     try {
-      identity = mapIdentity(this.name, claims, this.settings.claims);
+      identity = mapIdentity(this.name, claims, this.settings.claims, { emailsAuthoritative: this.settings.emailsAuthoritative });
     } catch (error) {
       if (error instanceof IdentityMappingError) {
         throw idpMisconfigured({

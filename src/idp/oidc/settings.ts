@@ -105,6 +105,12 @@ export const oidcProviderSchema = z
     userinfo: z.enum(['auto', 'always', 'never']).default('auto'),
     /** Claim paths for the identity (see docs/oidc.md, "Claim mapping"). */
     claims: claimMappingSchema.prefault({}),
+    /**
+     * The IdP's e-mail addresses are its organisation's own (a corporate directory): they count for
+     * the policy even without `email_verified: true`. Default: only addresses with
+     * `email_verified: true` match registry e-mails and emailDomain rules.
+     */
+    emailsAuthoritative: z.boolean().default(false),
     /** Where to read the discovery document (default `<issuer>/.well-known/openid-configuration`). */
     discoveryUrl: absoluteUrl('discovery document').optional(),
     /**

@@ -20,6 +20,7 @@ describe('casProviderSchema', () => {
       timeoutMs: 5000,
       maxResponseBytes: 1024 * 1024,
       attributes: { id: 'cas:user', name: 'cn|displayName|name', email: 'mail|email', groups: 'groups|memberOf' },
+      emailsAuthoritative: false,
     });
   });
 
