@@ -26,6 +26,9 @@ import type { Store } from './store/store.js';
 import { JitsiTarget } from './tokens/target.js';
 import { tokenServiceRoutes } from './token-service/routes.js';
 import { TokenService } from './token-service/service.js';
+import { Gate } from './gate/gate.js';
+import { gateCheck } from './gate/check.js';
+import { gateRoutes } from './gate/routes.js';
 
 /**
  * The features of the gateway, in the order their routes are tried. Each is a RouteFactory:
@@ -122,7 +125,13 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     readiness,
     drain,
   };
-  const app = createApp(services, [...FEATURES, ...(options.extraFeatures ?? [])]);
+  // The gate in front of Jitsi (docs/jitsi.md): its check answers before routing, on every proxied request.
+  const gate = config.gate ? new Gate(services, config.gate) : undefined;
+  const app = createApp(
+    services,
+    [...FEATURES, ...(gate ? [gateRoutes(gate)] : []), ...(options.extraFeatures ?? [])],
+    gate ? [gateCheck(gate)] : [],
+  );
 
   return {
     app,

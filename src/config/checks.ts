@@ -104,6 +104,7 @@ export function checkConfig(config: Config): { issues: ConfigIssue[]; warnings: 
     warnings.push('server.management.port is not set: /metrics (which names API clients) and the detailed /readyz?verbose are served on the main port to anyone who reaches it; set server.management.port (e.g. 9090) and keep that port private');
   }
   issues.push(...providerScopeIssues(config));
+  issues.push(...gateIssues(config));
   const publicUrl = new URL(config.publicUrl);
   if (config.mode === 'production' && publicUrl.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(publicUrl.hostname)) {
     warnings.push(`publicUrl ${config.publicUrl} is plain http: session cookies are not marked Secure; use https in production`);
@@ -121,4 +122,19 @@ export function secretWeakness(secret: string): string | undefined {
   }
   if (new Set(secret).size < 10) return 'has too few distinct characters to be random';
   return undefined;
+}
+
+/** The gate (src/gate/): its pass cookies are signed with gate.cookieSecret. */
+function gateIssues(config: Config): ConfigIssue[] {
+  if (!config.gate) return [];
+  const issues: ConfigIssue[] = [];
+  const secret = config.gate.cookieSecret;
+  const weakness = secret === undefined || secret === '' ? 'is missing: the gate signs its pass cookies with it' : secretWeakness(secret);
+  if (weakness) {
+    issues.push({ path: 'gate.cookieSecret', problem: weakness, fix: 'set gate.cookieSecretFile to a file holding at least 32 random bytes (`openssl rand -base64 48`), the same on every replica' });
+  }
+  if (config.gate.cookieName.startsWith(config.session.cookieName)) {
+    issues.push({ path: 'gate.cookieName', problem: `starts with session.cookieName ("${config.session.cookieName}")`, fix: 'keep the default jsg_gate or choose another prefix' });
+  }
+  return issues;
 }

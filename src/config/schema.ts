@@ -5,6 +5,7 @@ import { providersSchema } from './providers.js';
 import { policySchema } from './policy.js';
 import { apiSchema } from './api.js';
 import { uiSchema } from './ui.js';
+import { gateSchema } from './gate.js';
 
 /** Algorithms Prosody's token plugin accepts. No ES*, no EdDSA, never `none`. */
 export const PROSODY_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512'] as const;
@@ -237,6 +238,8 @@ export const configSchema = z.strictObject({
   policy: policySchema,
   api: apiSchema,
   ui: uiSchema,
+  /** Forward auth for the reverse proxy in front of Jitsi (docs/jitsi.md). */
+  gate: gateSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,4 +1,4 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import { Router } from '@koa/router';
 import type { Services } from '../services.js';
 import { handleErrors } from './middleware/errors.js';
@@ -12,13 +12,15 @@ import { operationsRoutes } from './routes/operations.js';
 export type RouteFactory = (services: Services) => Router;
 
 /**
- * The Koa application: published keys (fixed answers) → observe → security headers → errors → routes. Operations endpoints are
- * also served at the root so probes work whatever publicUrl's path is.
+ * The Koa application: published keys (fixed answers) → answers on every proxied request (the
+ * gate's check) → observe → security headers → errors → routes. Operations endpoints are also
+ * served at the root so probes work whatever publicUrl's path is.
  */
-export function createApp(services: Services, features: readonly RouteFactory[]): Koa {
+export function createApp(services: Services, features: readonly RouteFactory[], hotPaths: readonly Middleware[] = []): Koa {
   const app = new Koa({ proxy: services.config.server.trustProxy });
   app.silent = true; // errors are logged by handleErrors, once
   app.use(servePublished(publishedKeys(services), services.metrics.httpRequests));
+  for (const middleware of hotPaths) app.use(middleware);
   app.use(observe(services));
   app.use(securityHeaders());
   app.use(handleErrors(services));

@@ -115,6 +115,14 @@ export const openGatewaySession: Step<CallbackFlow> = async function openGateway
   flow.out.cookies.push(opened.setCookie);
 };
 
+/** A login the gate started continues there (src/gate/sign-in.ts), now with the session cookie. */
+export const continueElsewhere: Step<CallbackFlow> = function continueElsewhere(flow) {
+  const { continueAt } = need(flow.transaction, 'transaction');
+  if (continueAt === undefined) return;
+  flow.out.outcome = redirect(`${flow.services.publicUrl}${continueAt}`);
+  return DONE;
+};
+
 export const issueAndDeliver: Step<CallbackFlow> = async function issueAndDeliver(flow) {
   const transaction = need(flow.transaction, 'transaction');
   const target = need(flow.target, 'target');
@@ -147,6 +155,7 @@ export const CALLBACK_STEPS: ReadonlyArray<Step<CallbackFlow>> = [
   finishAtProvider,
   refuseReplay,
   openGatewaySession,
+  continueElsewhere,
   issueAndDeliver,
 ];
 
@@ -155,7 +164,7 @@ export const callback = (flow: CallbackFlow) => runSteps(flow, CALLBACK_STEPS);
 /** What an error page of this callback may offer, once the transaction is known. */
 export function callbackErrorContext(flow: CallbackFlow): Record<string, string> | undefined {
   const { transaction, target } = flow;
-  if (!transaction || !target) return undefined;
+  if (!transaction || !target || transaction.continueAt !== undefined) return undefined;
   return errorContext({
     basePath: flow.services.basePath,
     target: { name: target.name, isDefault: target === flow.services.defaultTarget, origin: targetOrigin(target), meetingUrl: target.joinUrl(transaction.location, undefined) },

@@ -28,6 +28,13 @@ export interface EntryFlow extends Flow {
   target?: JitsiTarget;
   location?: RoomLocation;
   provider?: IdentityProvider;
+  /** Where the provider chooser's links point (default `<base>/login`): another entry, such as the gate's sign-in. */
+  entryPath?: string;
+  /**
+   * A path under publicUrl the callback sends the browser to once the session is open, instead of
+   * minting for `location` (the gate's sign-in, which hands the session over to a Jitsi host).
+   */
+  continueAt?: string;
 }
 
 export const parseJitsiRequest: Step<EntryFlow> = function parseJitsiRequest(flow) {
@@ -126,7 +133,7 @@ export const chooseProvider: Step<EntryFlow> = function chooseProvider(flow) {
     flow.provider = [...providers.values()][0];
     return;
   }
-  const base = `${flow.services.basePath}/login`;
+  const base = flow.entryPath ?? `${flow.services.basePath}/login`;
   const choices = [...providers.values()].map((provider) => {
     const query = new URLSearchParams(flow.http.query);
     query.set('provider', provider.name);
@@ -158,6 +165,7 @@ export const startTransaction: Step<EntryFlow> = async function startTransaction
     secrets: start.secrets,
   };
   if (request.authorization) transaction.authorization = request.authorization;
+  if (flow.continueAt !== undefined) transaction.continueAt = flow.continueAt;
   await saveTransaction(services.store, transactionId, transaction, services.config.session.loginTimeoutSeconds);
   flow.out.cookies.push(binding.setCookie);
   flow.out.outcome = redirect(start.redirectUrl);

@@ -32,7 +32,7 @@ const POSTED_ANSWER_LIMIT = 2 * 1024 * 1024;
 
 const BACKCHANNEL_TYPES = ['application/x-www-form-urlencoded', 'text/xml', 'application/xml'] as const;
 
-function httpIn(ctx: Context, clientAddress?: string): HttpIn {
+export function httpIn(ctx: Context, clientAddress?: string): HttpIn {
   return {
     query: new URLSearchParams(ctx.querystring),
     cookies: parseCookies(ctx.get('cookie')),
@@ -69,7 +69,7 @@ function apply(ctx: Context, out: HttpOut, outcome?: Outcome): void {
  * still apply, and a GatewayError gets what its page may offer (room, start again, the inline
  * popup's Jitsi origin) from what the flow knew when it failed.
  */
-async function run<F extends Flow>(
+export async function run<F extends Flow>(
   ctx: Context,
   flow: F,
   action: (flow: F) => Promise<Outcome>,

@@ -27,7 +27,16 @@ export interface LoginTransaction {
   secrets: Record<string, string>;
   /** Mode sso: the authorization request the code will be bound to. */
   authorization?: AuthorizationRequest | undefined;
+  /**
+   * Set by the gate's sign-in (src/gate/): a path under publicUrl to continue at once the session is
+   * open, instead of minting for `location` (whose room is '' when the gate's return URL names no
+   * meeting). Written by the gateway only, never taken from a request.
+   */
+  continueAt?: string;
 }
+
+/** A path under publicUrl: one leading slash, no scheme or authority, no control characters. */
+export const CONTINUE_AT = /^\/(?![\/\\])[^\u0000-\u001f\u007f\\]*$/;
 
 export const TRANSACTION_ID = /^[A-Za-z0-9_-]{22}$/;
 
@@ -140,7 +149,8 @@ function parseTransaction(raw: string): LoginTransaction | undefined {
     !RETURN_MODES.includes(tx.mode as ReturnMode) ||
     typeof tx.secrets !== 'object' ||
     tx.secrets === null ||
-    (tx.mode === 'sso') !== (typeof tx.authorization?.codeChallenge === 'string' && typeof tx.authorization.state === 'string')
+    (tx.mode === 'sso') !== (typeof tx.authorization?.codeChallenge === 'string' && typeof tx.authorization.state === 'string') ||
+    (tx.continueAt !== undefined && (typeof tx.continueAt !== 'string' || !CONTINUE_AT.test(tx.continueAt)))
   ) {
     return undefined;
   }
