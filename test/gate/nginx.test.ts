@@ -55,7 +55,10 @@ async function startJitsiUpstream(): Promise<Server> {
   return server;
 }
 
-/** One Jitsi host's nginx server block, as in docs/jitsi.md (gateway at http://127.0.0.1:<gw>/sso). */
+/**
+ * One Jitsi host's nginx server block, as docs/jitsi.md gives it (gateway at
+ * http://127.0.0.1:<gw>/sso on its own origin; the Jitsi host routes /sso/ to it).
+ */
 function jitsiServer(port: number, target: string, gatewayPort: number, upstreamPort: number): string {
   return `
     server {
@@ -71,7 +74,9 @@ function jitsiServer(port: number, target: string, gatewayPort: number, upstream
         location = /_gate_check {
             internal;
             auth_request off;
-            proxy_pass http://127.0.0.1:${gatewayPort}/sso/gate/check/${target};
+            proxy_pass http://jitsi_sso_gateway/sso/gate/check/${target};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
@@ -86,16 +91,21 @@ function jitsiServer(port: number, target: string, gatewayPort: number, upstream
         auth_request_set $gate_cookie $upstream_http_set_cookie;
         auth_request_set $gate_sign_in $upstream_http_x_gate_sign_in;
         error_page 401 = @gate_sign_in;
+        add_header Set-Cookie $gate_cookie always;
 
         location = /xmpp-websocket {
             add_header Set-Cookie $gate_cookie always;
             proxy_pass http://127.0.0.1:${upstreamPort};
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header Connection "upgrade";
+        }
+        location = /config.js {
+            add_header Cache-Control "no-cache";   # a location with its own add_header, as Jitsi's
+            add_header Set-Cookie $gate_cookie always;
+            proxy_pass http://127.0.0.1:${upstreamPort};
         }
         location / {
-            add_header Set-Cookie $gate_cookie always;
             proxy_pass http://127.0.0.1:${upstreamPort};
             proxy_set_header Host $http_host;
         }
@@ -133,7 +143,7 @@ beforeAll(async () => {
   nginx = await startNginx(
     (dir) => `
     log_format gate '$request $status user=$gate_user provider=$gate_provider';
-    map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+    upstream jitsi_sso_gateway { server 127.0.0.1:${gatewayPort}; keepalive 16; }
     ${jitsiServer(meetPort, 'meet', gatewayPort, upstreamPort)}
     ${jitsiServer(otherPort, 'other', gatewayPort, upstreamPort)}
     `.replaceAll('${DIR}', dir),
