@@ -34,12 +34,27 @@ export interface LemonldapOptions {
   oidcIdTokenClaims?: boolean;
   /** Anti-CSRF token on the login form (default true). */
   requireToken?: boolean;
+  /** The SAML 2.0 IdP (off unless given), with the SP under test registered from its metadata. */
+  saml?: LemonldapSamlOptions;
   stateDir?: string;
   logLevel?: 'error' | 'warn' | 'notice' | 'info' | 'debug';
   /** Any other IDP_* variable for up.sh. */
   env?: Record<string, string>;
   /** Upper bound for up.sh (install + start). Default 10 min. */
   timeoutMs?: number;
+}
+
+export interface LemonldapSamlOptions {
+  /** The SP's metadata URL (fetched by up.sh: the SP must answer then) or file. */
+  spMetadataUrl?: string;
+  spMetadataFile?: string;
+  /** AuthnRequests and LogoutRequests must be signed (the IdP metadata then says WantAuthnRequestsSigned). */
+  signedRequests?: boolean;
+  /** `assertion`: assertions encrypted to the SP certificate. */
+  encrypt?: 'none' | 'assertion';
+  nameIdFormat?: 'persistent' | 'transient' | 'email' | 'unspecified';
+  /** `oid`: attribute Names are urn:oid:… with FriendlyNames; `basic`: plain names. */
+  attributeNames?: 'basic' | 'oid';
 }
 
 export interface LemonldapInstance {
@@ -52,6 +67,9 @@ export interface LemonldapInstance {
   clientSecret: string;
   port: number;
   stateDir: string;
+  /** SAML IdP metadata URL and entityID (when saml was given). */
+  samlMetadataUrl?: string;
+  samlEntityId?: string;
   /** Whether this call started (or restarted) the instance, as opposed to finding it running. */
   started: boolean;
   /** Stops the instance if this call started it (or always with force). */
@@ -90,6 +108,16 @@ function optionEnv(options: LemonldapOptions): Record<string, string> {
   if (options.requireToken !== undefined) env.IDP_REQUIRE_TOKEN = flag(options.requireToken);
   if (options.stateDir) env.IDP_STATE_DIR = options.stateDir;
   if (options.logLevel) env.IDP_LOG_LEVEL = options.logLevel;
+  if (options.saml) {
+    const saml = options.saml;
+    env.IDP_SAML = '1';
+    if (saml.spMetadataUrl) env.IDP_SAML_SP_METADATA_URL = saml.spMetadataUrl;
+    if (saml.spMetadataFile) env.IDP_SAML_SP_METADATA_FILE = saml.spMetadataFile;
+    if (saml.signedRequests !== undefined) env.IDP_SAML_SP_SIGNED_REQUESTS = flag(saml.signedRequests);
+    if (saml.encrypt) env.IDP_SAML_SP_ENCRYPT = saml.encrypt;
+    if (saml.nameIdFormat) env.IDP_SAML_NAMEID_FORMAT = saml.nameIdFormat;
+    if (saml.attributeNames) env.IDP_SAML_ATTRIBUTE_NAMES = saml.attributeNames;
+  }
   return { ...env, ...options.env };
 }
 
@@ -120,7 +148,9 @@ export async function ensureLemonldap(options: LemonldapOptions = {}): Promise<L
   const port = Number(need('IDP_PORT'));
   const stateDir = need('IDP_STATE_DIR');
   const started = vars.IDP_STARTED === '1';
+  const saml = vars.IDP_SAML_METADATA_URL && vars.IDP_SAML_ENTITY_ID ? { samlMetadataUrl: vars.IDP_SAML_METADATA_URL, samlEntityId: vars.IDP_SAML_ENTITY_ID } : {};
   return {
+    ...saml,
     baseUrl: need('IDP_BASE_URL'),
     casUrl: need('IDP_CAS_BASE_URL'),
     oidcIssuer: need('IDP_OIDC_ISSUER'),
@@ -288,6 +318,63 @@ export async function formLoginTo(loginUrl: string, user: string, password: stri
     init = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields.toString() };
   }
   throw new Error(`${loginUrl}: no redirect to the service after 10 steps`);
+}
+
+export interface SamlPost {
+  /** Where the IdP's auto-submitting form posts (the SP's ACS). */
+  action: string;
+  /** The form's fields: SAMLResponse and RelayState. */
+  fields: URLSearchParams;
+  /** Cookie header with the IdP's SSO session, for later SSO and logout. */
+  cookie: string;
+  formShown: boolean;
+}
+
+/**
+ * SP-initiated SAML sign-in without a browser: GET the SP's redirect to the IdP's SSO endpoint; if
+ * the login form comes, POST the credentials to the same URL (query included); LemonLDAP::NG then
+ * answers with its auto-submitting form (`<form id="form" action="<ACS>">` with SAMLResponse and
+ * RelayState), which is returned for the caller to POST like the page's script would.
+ */
+export async function samlFormLogin(ssoUrl: string, user: string, password: string, cookie?: string): Promise<SamlPost> {
+  const jar = new CookieJar(cookie);
+  let url = ssoUrl;
+  let init: RequestInit = { method: 'GET' };
+  let formShown = false;
+  for (let step = 0; step < 10; step++) {
+    const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...jarHeaders(jar), ...(init.headers as Record<string, string> | undefined) } });
+    jar.store(response);
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      url = absolute(response.headers.get('location'), url);
+      init = { method: 'GET' };
+      continue;
+    }
+    const html = await response.text();
+    const forms = response.status === 200 ? formsOf(html) : [];
+    const post = forms.find((form) => form.inputs.some((input) => input.name === 'SAMLResponse'));
+    if (post) {
+      const fields = new URLSearchParams();
+      for (const input of post.inputs) if (input.name === 'SAMLResponse' || input.name === 'RelayState') fields.append(input.name, input.value);
+      return { action: new URL(post.action, url).href, fields, cookie: jar.header(), formShown };
+    }
+    const login = forms.find((form) => form.inputs.some((input) => input.type === 'password'));
+    if (!login || formShown) throw new Error(`${init.method} ${url}: expected the login form or the SAML POST form, got HTTP ${response.status}${trmsg(html)}`);
+    formShown = true;
+    const fields = new URLSearchParams();
+    for (const input of login.inputs) {
+      if (['submit', 'button', 'checkbox', 'radio'].includes(input.type)) continue;
+      if (input.name === 'user') fields.set('user', user);
+      else if (input.name === 'password') fields.set('password', password);
+      else fields.append(input.name, input.value);
+    }
+    if (!fields.has('user')) fields.set('user', user);
+    const target = new URL(login.action || '#', url);
+    target.hash = '';
+    url = target.href;
+    init = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields.toString() };
+  }
+  throw new Error(`${ssoUrl}: no SAML POST form after 10 steps`);
 }
 
 /** `GET <casUrl>/login?service=…`, fill in the form: the ticket, the redirect and the SSO cookie. */

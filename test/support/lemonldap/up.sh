@@ -42,6 +42,27 @@ export IDP_CAS_SLO="${IDP_CAS_SLO:-0}"
 # time of the last authentication does not show the form again, and only
 # tickets issued within it pass "renew=true" validation. LemonLDAP default 5.
 export IDP_FORCE_AUTHN_INTERVAL="${IDP_FORCE_AUTHN_INTERVAL:-5}"
+# SAML 2.0 identity provider (README.md, "SAML 2.0"). Off by default here, so
+# the CAS/OIDC suites neither need Lasso nor restart when SAML settings change.
+export IDP_SAML="${IDP_SAML:-0}"
+# the SP under test: its metadata (file or URL, fetched at start-up), or
+# else entityID / ACS / SLO URLs (+ optional certificate) to generate it from.
+export IDP_SAML_SP_METADATA_FILE="${IDP_SAML_SP_METADATA_FILE:-}"
+export IDP_SAML_SP_METADATA_URL="${IDP_SAML_SP_METADATA_URL:-}"
+export IDP_SAML_SP_ENTITY_ID="${IDP_SAML_SP_ENTITY_ID:-http://127.0.0.1:8080/auth/saml/metadata}"
+export IDP_SAML_SP_ACS_URL="${IDP_SAML_SP_ACS_URL:-http://127.0.0.1:8080/auth/saml/callback}"
+export IDP_SAML_SP_SLO_URL="${IDP_SAML_SP_SLO_URL:-http://127.0.0.1:8080/auth/saml/logout}"
+export IDP_SAML_SP_CERT_FILE="${IDP_SAML_SP_CERT_FILE:-}"
+export IDP_SAML_SP_SIGNED_REQUESTS="${IDP_SAML_SP_SIGNED_REQUESTS:-0}"
+export IDP_SAML_SP_ENCRYPT="${IDP_SAML_SP_ENCRYPT:-none}"
+export IDP_SAML_NAMEID_FORMAT="${IDP_SAML_NAMEID_FORMAT:-persistent}"
+export IDP_SAML_ATTRIBUTE_NAMES="${IDP_SAML_ATTRIBUTE_NAMES:-basic}"
+export IDP_SAML_EPPN_SCOPE="${IDP_SAML_EPPN_SCOPE:-example.org}"
+export IDP_SAML_IDP_INITIATED="${IDP_SAML_IDP_INITIATED:-1}"
+export IDP_SAML_ASSERTION_LIFETIME="${IDP_SAML_ASSERTION_LIFETIME:-300}"
+export IDP_SAML_SIGNATURE_ALG="${IDP_SAML_SIGNATURE_ALG:-RSA_SHA256}"
+# optional, no default here: IDP_SAML_ENTITY_ID (default
+# http://$IDP_HOST:$IDP_PORT/saml/metadata) -- read by gen-lmconf.pl
 # optional, no default here: IDP_OIDC_ISSUER (default http://$IDP_HOST:$IDP_PORT),
 # IDP_COOKIE_DOMAIN (default $IDP_HOST) -- both read by gen-lmconf.pl
 IDP_NPROC="${IDP_NPROC:-3}"
@@ -71,11 +92,23 @@ IDP_STATE_DIR=$STATE
 IDP_PIDFILE=$PIDFILE
 IDP_STARTED=$STARTED
 EOF
+  if [ "$IDP_SAML" = 1 ]; then
+    cat <<EOF
+IDP_SAML_ENTITY_ID=${IDP_SAML_ENTITY_ID:-$BASE/saml/metadata}
+IDP_SAML_METADATA_URL=$BASE/saml/metadata/idp
+IDP_SAML_SSO_URL=$BASE/saml/singleSignOn
+IDP_SAML_SLO_URL=$BASE/saml/singleLogout
+IDP_SAML_CERT_FILE=$STATE/saml/idp-signing.crt
+EOF
+  fi
 }
 
 case "$IDP_PORT" in ''|*[!0-9]*) die "IDP_PORT must be a number" ;; esac
 case "$STATE" in /*) ;; *) die "IDP_STATE_DIR must be absolute" ;; esac
 case "$IDP_CAS_SLO" in 0|1) ;; *) die "IDP_CAS_SLO must be 0 or 1" ;; esac
+case "$IDP_SAML" in 0|1) ;; *) die "IDP_SAML must be 0 or 1" ;; esac
+[ -z "$IDP_SAML_SP_METADATA_FILE" ] || [ -z "$IDP_SAML_SP_METADATA_URL" ] \
+  || die "set IDP_SAML_SP_METADATA_FILE or IDP_SAML_SP_METADATA_URL, not both"
 case "$IDP_FORCE_AUTHN_INTERVAL" in ''|*[!0-9]*) die "IDP_FORCE_AUTHN_INTERVAL must be a number of seconds" ;; esac
 
 mkdir -p "$STATE/log" || die "cannot create $STATE (set IDP_STATE_DIR to a writable directory)"
@@ -104,6 +137,8 @@ PKGS=(lemonldap-ng lemonldap-ng-fastcgi-server nginx curl ca-certificates
       libapache-session-browseable-perl libemail-sender-perl libcookie-baker-xs-perl
       libdbi-perl libhttp-parser-xs-perl liblwp-protocol-https-perl libstring-random-perl
       libxml-simple-perl)
+# SAML: Lasso (the SAML library) and GLib (routes Lasso's messages to the log)
+[ "$IDP_SAML" = 1 ] && PKGS+=(liblasso-perl libglib-perl)
 
 missing_pkgs() {
   local p
@@ -210,7 +245,32 @@ status = 0
 useRedirectOnError = 1
 EOF
 
+# SAML: the SP's metadata, from a file or fetched from its URL now (the SP
+# must already answer; the copy is part of the configuration fingerprint)
+export IDP_SAML_SP_METADATA_RESOLVED=
+if [ "$IDP_SAML" = 1 ]; then
+  if [ -n "$IDP_SAML_SP_METADATA_URL" ]; then
+    curl -fsS --max-time 15 -o "$STAGE/sp-metadata.xml" "$IDP_SAML_SP_METADATA_URL" \
+      || die "cannot fetch IDP_SAML_SP_METADATA_URL=$IDP_SAML_SP_METADATA_URL (the SP must be up before up.sh)"
+    IDP_SAML_SP_METADATA_RESOLVED="$STAGE/sp-metadata.xml"
+  elif [ -n "$IDP_SAML_SP_METADATA_FILE" ]; then
+    [ -r "$IDP_SAML_SP_METADATA_FILE" ] || die "cannot read IDP_SAML_SP_METADATA_FILE=$IDP_SAML_SP_METADATA_FILE"
+    IDP_SAML_SP_METADATA_RESOLVED="$IDP_SAML_SP_METADATA_FILE"
+  fi
+  if [ -n "$IDP_SAML_SP_METADATA_RESOLVED" ]; then
+    grep -q 'SPSSODescriptor' "$IDP_SAML_SP_METADATA_RESOLVED" \
+      || die "SP metadata has no SPSSODescriptor: $IDP_SAML_SP_METADATA_RESOLVED"
+  fi
+fi
+
 perl "$HERE/gen-lmconf.pl" "$STATE" >"$STAGE/lmConf-1.json"
+
+if [ "$IDP_SAML" = 1 ]; then
+  # public material for SPs (the keys dir itself is private)
+  mkdir -p "$STATE/saml"; chmod 755 "$STATE/saml"
+  install -m 0644 "$STATE/keys/saml-sig.crt" "$STATE/saml/idp-signing.crt"
+  install -m 0644 "$STATE/keys/saml-enc.crt" "$STATE/saml/idp-encryption.crt"
+fi
 
 # nginx only switches users when its master runs as root
 if [ "$IS_ROOT" = 1 ]; then NGINX_USER_LINE="user ${RUN_USER};"; else NGINX_USER_LINE="# (not root: workers run as $RUN_USER)"; fi
@@ -296,6 +356,9 @@ ready() {
   [ "$code" = 200 ] || return 1
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
          "$BASE/cas/login?service=http%3A%2F%2F127.0.0.1%3A1%2Fready" 2>/dev/null) || return 1
+  [ "$code" = 200 ] || return 1
+  [ "$IDP_SAML" = 1 ] || return 0
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$BASE/saml/metadata/idp" 2>/dev/null) || return 1
   [ "$code" = 200 ]
 }
 
