@@ -53,6 +53,7 @@ const RESTARTABLE = new Set<ErrorCode>([
   'idp_unavailable',
   'unknown_provider',
   'store_unavailable',
+  'store_not_replicated',
   'not_ready',
   'rate_limited',
   'internal_error',

@@ -26,7 +26,7 @@ let gallery: { url: string; close(): Promise<void> };
 const STATUS: Record<string, number> = {
   invalid_request: 400, invalid_room: 400, unknown_tenant: 400, unknown_target: 404, unknown_provider: 404, login_expired: 400,
   login_mismatch: 400, idp_error: 502, idp_unavailable: 504, access_denied: 403, unauthorized: 401, forbidden: 403, not_found: 404,
-  method_not_allowed: 405, gone: 410, payload_too_large: 413, unsupported_media_type: 415, rate_limited: 429, store_unavailable: 503,
+  method_not_allowed: 405, gone: 410, payload_too_large: 413, unsupported_media_type: 415, rate_limited: 429, store_unavailable: 503, store_not_replicated: 503,
   not_ready: 503, internal_error: 500,
 };
 
