@@ -10,6 +10,43 @@ const NESTED = ['token', 'secret', 'password'] as const;
 /** Fields censored under `req.headers`. */
 const REQUEST_HEADERS = ['authorization', 'cookie'] as const;
 
+/**
+ * Secrets inside text: CAS tickets (`ST-…`, `PT-…`, `PGT-…`, `TGT-…`), query or form parameters
+ * that carry a code, state, ticket or token (`?code=…`, `&ticket=…`, `#jwt=…`), anything shaped
+ * like a JWT, and Authorization values. An IdP's error message quoting the ticket it refused, a URL
+ * with a code, an exception text: whatever reaches a log line loses these values.
+ */
+const SECRET_IN_TEXT =
+  /\b((?:ST|PT|PGT|PGTIOU|TGT)-)[A-Za-z0-9._~-]{4,}|([?&#;\s](?:code|state|ticket|token|id_token|access_token|refresh_token|refreshToken|jwt|logout_token|client_secret|code_verifier|password|SAMLResponse|SAMLRequest|RelayState)=)[^&#\s"'<>]+|\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*|\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi;
+
+export function scrubText(text: string): string {
+  if (text.length < 8) return text;
+  SECRET_IN_TEXT.lastIndex = 0;
+  if (!SECRET_IN_TEXT.test(text)) return text;
+  return text.replace(SECRET_IN_TEXT, (_match, ticketPrefix: string | undefined, parameter: string | undefined, scheme: string | undefined) =>
+    ticketPrefix ? `${ticketPrefix}${CENSOR}` : parameter ? `${parameter}${CENSOR}` : scheme ? `${scheme} ${CENSOR}` : CENSOR,
+  );
+}
+
+/**
+ * An object's own string fields scrubbed (one level; for an Error also its message and stack), as
+ * a copy with the same prototype, or the object itself when nothing changed.
+ */
+function scrubbedObject(value: object): object {
+  const record = value as Record<string, unknown>;
+  const keys = value instanceof Error ? ['message', 'stack', ...Object.keys(value)] : Object.keys(value);
+  let copy: Record<string, unknown> | undefined;
+  for (const key of keys) {
+    const field = record[key];
+    if (typeof field !== 'string') continue;
+    const clean = scrubText(field);
+    if (clean === field) continue;
+    copy ??= censored(value, []) as Record<string, unknown>;
+    Object.defineProperty(copy, key, { value: clean, enumerable: Object.prototype.propertyIsEnumerable.call(value, key), writable: true, configurable: true });
+  }
+  return copy ?? value;
+}
+
 /** A copy of an object (same prototype, same property order) with some fields censored. */
 function censored(value: object, fields: readonly string[]): object {
   const copy = Object.create(Object.getPrototypeOf(value) as object | null) as Record<string, unknown>;
@@ -34,10 +71,12 @@ export function redactFields<T extends Record<string, unknown>>(fields: T): T {
     if (value === undefined) continue;
     let replacement: unknown = value;
     if (TOP_LEVEL.has(key)) replacement = CENSOR;
+    else if (typeof value === 'string') replacement = scrubText(value);
     else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       let hit: string[] | undefined;
       for (const field of NESTED) if (field in value) (hit ??= []).push(field);
-      if (hit) replacement = censored(value, hit);
+      replacement = scrubbedObject(value);
+      if (hit) replacement = censored(replacement as object, hit);
       if (key === 'req') {
         const headers = (replacement as { headers?: unknown }).headers;
         if (typeof headers === 'object' && headers !== null && !Array.isArray(headers) && REQUEST_HEADERS.some((field) => field in headers)) {
@@ -55,8 +94,9 @@ export function redactFields<T extends Record<string, unknown>>(fields: T): T {
 }
 
 /**
- * Structured JSON logs (one line per event) on stdout. Secret-bearing fields are redacted by path
- * as a second line of defence: code never passes tokens or secrets to the logger.
+ * Structured JSON logs (one line per event) on stdout. Secret-bearing fields are redacted by path,
+ * and secrets inside text (tickets, codes, state, tokens in URLs and messages) by scrubText, as a
+ * second line of defence: code never passes tokens or secrets to the logger.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {

@@ -210,7 +210,7 @@ class CasProvider implements IdentityProvider {
     if (result.ok === false) {
       const mapping = CAS_FAILURES[result.code] ?? UNKNOWN_FAILURE;
       throw new GatewayError(mapping.status, mapping.code, mapping.message(this.displayName), {
-        detail: { provider: this.name, version, casCode: result.code, casMessage: result.message, ticket: ticketRef, service: service.split('?')[0] },
+        detail: { provider: this.name, version, casCode: result.code, casMessage: result.message.split(ticket).join(`<ticket ${ticketRef}>`), ticket: ticketRef, service: service.split('?')[0] },
         operatorMessage: `${this.name}: ${mapping.operator}`,
         ...(mapping.level ? { level: mapping.level } : {}),
       });
