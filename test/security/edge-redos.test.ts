@@ -13,7 +13,7 @@ import { hsSettings } from '../support/config.js';
  * budget, so on a backtracking engine it fails (at about 24 characters) instead of hanging.
  */
 
-const BUDGET_MS = 50; // RE2JS needs well under 10 ms for 4096 characters; backtracking doubles per character
+const BUDGET_MS = 50; // RE2JS needs a few ms for 4096 characters; backtracking doubles per character
 
 const lengths = [...Array.from({ length: 21 }, (_, i) => 20 + i), 64, 128, 256, 512, 1024, 2048, 4096];
 
@@ -42,9 +42,15 @@ describe('rule patterns run in linear time against hostile claims', () => {
     for (const length of lengths) {
       const claim = `${'a'.repeat(length - 1)}!`;
       const subject = toSubject(person(claim), location);
-      const started = performance.now();
-      const decision = policy.evaluate(subject);
-      const took = performance.now() - started;
+      // The fastest of three: a garbage collection or a busy machine does not repeat three times, a
+      // backtracking engine does (it is deterministic).
+      let took = Number.POSITIVE_INFINITY;
+      let decision = policy.evaluate(subject);
+      for (let run = 0; run < 3; run += 1) {
+        const started = performance.now();
+        decision = policy.evaluate(subject);
+        took = Math.min(took, performance.now() - started);
+      }
       expect(decision.allow, `claim of ${length}`).toBe(false);
       expect(took, `evaluating a claim of ${length} characters took ${took.toFixed(1)} ms`).toBeLessThan(BUDGET_MS);
       slowest = Math.max(slowest, took);
