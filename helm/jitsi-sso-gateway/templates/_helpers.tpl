@@ -49,6 +49,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: redis
 {{- end -}}
 
+{{- define "jsg.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "jsg.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end -}}
+
 {{- define "jsg.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "jsg.fullname" .) .Values.serviceAccount.name -}}
@@ -67,6 +73,54 @@ app.kubernetes.io/component: redis
 {{- else -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+Removes null values (at any depth, in place) from a map or list. A null in a values file is how
+Helm users drop a default; Helm removes it only where the chart has a default, so the chart
+drops the rest before rendering (a `preStop: null` would otherwise reach the manifest).
+*/}}
+{{- define "jsg.dropNulls" -}}
+{{- if kindIs "map" . -}}
+  {{- range $k, $v := . -}}
+    {{- if kindIs "invalid" $v -}}
+      {{- $_ := unset $ $k -}}
+    {{- else -}}
+      {{- include "jsg.dropNulls" $v -}}
+    {{- end -}}
+  {{- end -}}
+{{- else if kindIs "slice" . -}}
+  {{- range . -}}
+    {{- include "jsg.dropNulls" . -}}
+  {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* toYaml of a copy of the value without nulls. */}}
+{{- define "jsg.toYaml" -}}
+{{- $copy := deepCopy (dict "v" .) -}}
+{{- include "jsg.dropNulls" $copy -}}
+{{- if hasKey $copy "v" -}}{{- toYaml $copy.v -}}{{- end -}}
+{{- end -}}
+
+{{/* The container port the probes and the ServiceMonitor use: "management", or "http" without it. */}}
+{{- define "jsg.probePort" -}}
+{{- if kindIs "invalid" .Values.managementPort -}}http{{- else -}}management{{- end -}}
+{{- end -}}
+
+{{/*
+A probe from the values (a dict: probe, port): nulls dropped, and an httpGet on the port named
+"management" goes to "http" when there is no management listener.
+*/}}
+{{- define "jsg.probe" -}}
+{{- $probe := deepCopy (default dict .probe) -}}
+{{- include "jsg.dropNulls" $probe -}}
+{{- if kindIs "map" $probe.httpGet -}}
+  {{- if eq (toString $probe.httpGet.port) "management" -}}
+    {{- $_ := set $probe.httpGet "port" .port -}}
+  {{- end -}}
+{{- end -}}
+{{- if $probe -}}{{- toYaml $probe -}}{{- end -}}
 {{- end -}}
 
 {{/* The path of config.publicUrl without a trailing slash ("" for the root). */}}
@@ -163,7 +217,9 @@ The gateway config as rendered into the ConfigMap, plus the secrets moved out of
 Also runs the chart's consistency checks (fail with a clear message).
 */}}
 {{- define "jsg.build" -}}
+{{- include "jsg.validate" . -}}
 {{- $cfg := deepCopy (default dict .Values.config) -}}
+{{- include "jsg.dropNulls" $cfg -}}
 {{- $_ := set $cfg "mode" "production" -}}
 {{- $_ := set $cfg "publicUrl" (required "config.publicUrl is required: the gateway's public base URL, e.g. https://meet.example.com/sso" $cfg.publicUrl) -}}
 {{- if not (regexMatch "^https?://[^/?#]+(/[^?#]*)?$" $cfg.publicUrl) -}}
@@ -174,6 +230,9 @@ Also runs the chart's consistency checks (fail with a clear message).
 {{- end -}}
 {{- $server := default dict $cfg.server -}}
 {{- $_ := set $server "port" (int .Values.containerPort) -}}
+{{- if not (kindIs "invalid" .Values.managementPort) -}}
+  {{- $_ := set $server "management" (dict "port" (int .Values.managementPort)) -}}
+{{- end -}}
 {{- $_ := set $cfg "server" $server -}}
 {{- $store := default dict $cfg.store -}}
 {{- if .Values.redis.bundled.enabled -}}
@@ -224,6 +283,69 @@ Also runs the chart's consistency checks (fail with a clear message).
 {{- toYaml (dict "config" $cfg "secrets" $secrets "refs" $refs) -}}
 {{- end -}}
 
+{{/*
+Values that would render a broken or open deployment: each refusal names the value and the fix.
+(Types and required values are checked by values.schema.json before this runs.)
+*/}}
+{{- define "jsg.validate" -}}
+{{- $v := .Values -}}
+{{- $fullname := include "jsg.fullname" . -}}
+{{- $derived := list -}}
+{{- if $v.redis.bundled.enabled -}}{{- $derived = append $derived (list "-redis" "the bundled Redis's Deployment and Service" "redis.bundled.enabled") -}}{{- end -}}
+{{- if $v.metrics.grafanaDashboard.enabled -}}{{- $derived = append $derived (list "-dashboard" "the dashboard ConfigMap" "metrics.grafanaDashboard.enabled") -}}{{- end -}}
+{{- range $derived -}}
+  {{- $suffix := index . 0 -}}
+  {{- $limit := sub 63 (len $suffix) -}}
+  {{- if gt (len $fullname) (int $limit) -}}
+    {{- $name := default $.Chart.Name $v.nameOverride -}}
+    {{- $fix := printf "Set fullnameOverride to at most %d characters" (int $limit) -}}
+    {{- if not $v.fullnameOverride -}}
+      {{- $max := ternary $limit (sub $limit (add1 (len $name))) (contains $name $.Release.Name) -}}
+      {{- $fix = printf "Use a release name of at most %d characters, or set fullnameOverride (at most %d characters)" (int $max) (int $limit) -}}
+    {{- end -}}
+    {{- $cut := printf "%s%s" $fullname $suffix | trunc 63 | trimSuffix "-" -}}
+    {{- $clash := ternary ", the gateway's own name, so one would replace the other" "" (eq $cut $fullname) -}}
+    {{- fail (printf "release %q: the gateway's objects are named %q (%d characters); %s (%s) add %q, which Kubernetes' 63-character limit would cut to %q%s. %s." $.Release.Name $fullname (len $fullname) (index . 1) (index . 2) $suffix $cut $clash $fix) -}}
+  {{- end -}}
+{{- end -}}
+{{- if and $v.networkPolicy.enabled $v.redis.bundled.enabled $v.sidecar.enabled (not $v.redis.bundled.allowFrom) -}}
+  {{- fail "networkPolicy.enabled with redis.bundled.enabled in sidecar mode: redis.bundled.allowFrom is empty, so the Redis NetworkPolicy would have no \"from\" and admit every pod of the cluster. List the Jitsi web pods in redis.bundled.allowFrom, e.g. [{podSelector: {matchLabels: {app.kubernetes.io/component: web}}}]." -}}
+{{- end -}}
+{{- if and $v.networkPolicy.enabled $v.metrics.serviceMonitor.enabled (not $v.sidecar.enabled) (not $v.networkPolicy.managementFrom) -}}
+  {{- fail "networkPolicy.enabled with metrics.serviceMonitor.enabled: networkPolicy.managementFrom is empty, so Prometheus could not scrape the management port. List Prometheus there, e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]." -}}
+{{- end -}}
+{{- if and $v.autoscaling.enabled (not $v.sidecar.enabled) -}}
+  {{- if gt (int $v.autoscaling.minReplicas) (int $v.autoscaling.maxReplicas) -}}
+    {{- fail (printf "autoscaling.minReplicas (%d) is greater than autoscaling.maxReplicas (%d): the API server would reject the HorizontalPodAutoscaler. Set minReplicas at most maxReplicas." (int $v.autoscaling.minReplicas) (int $v.autoscaling.maxReplicas)) -}}
+  {{- end -}}
+  {{- if not (or $v.autoscaling.targetCPUUtilizationPercentage $v.autoscaling.targetMemoryUtilizationPercentage) -}}
+    {{- fail "autoscaling.enabled, but autoscaling.targetCPUUtilizationPercentage and targetMemoryUtilizationPercentage are both 0: the HorizontalPodAutoscaler would have an empty metrics list. Set targetCPUUtilizationPercentage (e.g. 70)." -}}
+  {{- end -}}
+{{- end -}}
+{{- $config := default dict $v.config -}}
+{{- $store := default dict $config.store -}}
+{{- $redis := default dict $store.redis -}}
+{{- $url := "" -}}{{- if kindIs "string" $redis.url -}}{{- $url = $redis.url -}}{{- end -}}
+{{- if regexMatch "^rediss?://[^/@]*:[^/@]*@" $url -}}
+  {{- fail (printf "config.store.redis.url %q carries a password, which would be written into the ConfigMap in clear. Remove it from the URL and set config.store.redis.password (the chart moves it into the Secret) or config.store.redis.passwordSecretKey (a key of existingSecret); a user name goes to config.store.redis.username." (regexReplaceAll "^(rediss?://[^/@]*:)[^/@]*@" $url "${1}****@")) -}}
+{{- end -}}
+{{- $server := default dict $config.server -}}
+{{- if hasKey $server "management" -}}
+  {{- fail "config.server.management is set by the chart from managementPort: set managementPort instead (null for no management listener)." -}}
+{{- end -}}
+{{- if and (not (kindIs "invalid" $v.managementPort)) (eq (int $v.managementPort) (int $v.containerPort)) -}}
+  {{- fail (printf "managementPort and containerPort are both %d: the management listener needs its own port, e.g. managementPort: 9090." (int $v.containerPort)) -}}
+{{- end -}}
+{{- if not $v.sidecar.enabled -}}
+  {{- $delay := ternary 5 (int $server.shutdownDelaySeconds) (kindIs "invalid" $server.shutdownDelaySeconds) -}}
+  {{- $grace := ternary 20 (int $server.shutdownGraceSeconds) (kindIs "invalid" $server.shutdownGraceSeconds) -}}
+  {{- $needed := add $delay $grace 5 -}}
+  {{- if lt (int $v.terminationGracePeriodSeconds) (int $needed) -}}
+    {{- fail (printf "terminationGracePeriodSeconds (%d) is less than config.server.shutdownDelaySeconds (%d) + config.server.shutdownGraceSeconds (%d) + 5 = %d: the kubelet would kill the gateway while it still drains, and requests in flight would fail. Set terminationGracePeriodSeconds to %d or more, or shorten the drain." (int $v.terminationGracePeriodSeconds) (int $delay) (int $grace) (int $needed) (int $needed)) -}}
+  {{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* The gateway container, shared by the Deployment and the sidecar instructions. */}}
 {{- define "jsg.container" -}}
 name: jitsi-sso-gateway
@@ -242,38 +364,49 @@ env:
   - name: NODE_ENV
     value: production
   {{- with .Values.extraEnv }}
-  {{- toYaml . | nindent 2 }}
+  {{- include "jsg.toYaml" . | nindent 2 }}
   {{- end }}
 {{- with .Values.extraEnvFrom }}
 envFrom:
-  {{- toYaml . | nindent 2 }}
+  {{- include "jsg.toYaml" . | nindent 2 }}
 {{- end }}
 ports:
   - name: http
     containerPort: {{ .Values.containerPort }}
     protocol: TCP
-{{- with .Values.livenessProbe }}
+  {{- if not (kindIs "invalid" .Values.managementPort) }}
+  - name: management
+    containerPort: {{ .Values.managementPort }}
+    protocol: TCP
+  {{- end }}
+{{- $port := include "jsg.probePort" . }}
+{{- with include "jsg.probe" (dict "probe" .Values.livenessProbe "port" $port) }}
 livenessProbe:
-  {{- toYaml . | nindent 2 }}
+  {{- . | nindent 2 }}
 {{- end }}
-{{- with .Values.readinessProbe }}
+{{- /* In the Jitsi web pod, the gateway's store must not decide whether the pod serves. */}}
+{{- with include "jsg.probe" (dict "probe" (ternary .Values.sidecar.readinessProbe .Values.readinessProbe .Values.sidecar.enabled) "port" $port) }}
 readinessProbe:
-  {{- toYaml . | nindent 2 }}
+  {{- . | nindent 2 }}
 {{- end }}
-{{- with .Values.startupProbe }}
+{{- with include "jsg.probe" (dict "probe" .Values.startupProbe "port" $port) }}
 startupProbe:
-  {{- toYaml . | nindent 2 }}
+  {{- . | nindent 2 }}
 {{- end }}
-{{- with .Values.lifecycle }}
+{{- with include "jsg.toYaml" .Values.lifecycle }}
+{{- if ne . "{}" }}
 lifecycle:
-  {{- toYaml . | nindent 2 }}
+  {{- . | nindent 2 }}
 {{- end }}
-{{- with .Values.resources }}
+{{- end }}
+{{- with include "jsg.toYaml" .Values.resources }}
+{{- if ne . "{}" }}
 resources:
-  {{- toYaml . | nindent 2 }}
+  {{- . | nindent 2 }}
+{{- end }}
 {{- end }}
 securityContext:
-  {{- toYaml .Values.securityContext | nindent 2 }}
+  {{- include "jsg.toYaml" .Values.securityContext | nindent 2 }}
 volumeMounts:
   - name: jsg-config
     mountPath: {{ .Values.configMountPath | trimSuffix "/" }}
