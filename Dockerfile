@@ -10,9 +10,16 @@
 # outside /tmp, so it runs with a read-only root filesystem. The node process is PID 1 and gets
 # SIGTERM directly (exec-form ENTRYPOINT), which starts the gateway's graceful shutdown.
 # No HEALTHCHECK: Kubernetes probes /healthz and /readyz (see helm/jitsi-sso-gateway).
+#
+# Node.js 24 (LTS, supported until April 2028), the same major as package.json's engines and as
+# the Node that CI runs the test suite on (.ci/run). Base images are pinned by digest (the
+# multi-arch index digest of the tag in the comment above each), so a build is reproducible and a
+# base image update is a reviewed change: update tag and digest together.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
-ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs20-debian12:nonroot
+# node:24-bookworm-slim (24.18.0)
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
+# gcr.io/distroless/nodejs24-debian12:nonroot
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a
 
 # ---- build: compile TypeScript to dist/ -------------------------------------------------------
 FROM ${NODE_IMAGE} AS build

