@@ -111,6 +111,9 @@ describe('monitoring', () => {
         '  meet:',
         '    { url: "https://meet.example.com", xmppDomain: meet.jitsi, appId: jitsi-sso, algorithm: RS256,',
         '      keys: [{ kid: "2026-11", status: active, privateKeyFile: new.pem }, { kid: "2026-10", status: retiring, privateKeyFile: old.pem }] }',
+        // Unreachable on purpose: the gateway starts anyway and reports the provider down.
+        'providers:',
+        `  corp: { kind: oidc, issuer: "http://127.0.0.1:${await freePort()}/realms/corp", clientId: jitsi, clientSecret: "${'s'.repeat(40)}" }`,
       ].join('\n'),
     );
     gateway = spawn(process.execPath, [cliMain, 'serve', '--config', join(dir, 'config.yaml')], { cwd: dir, stdio: 'ignore', env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } });
@@ -142,6 +145,7 @@ describe('monitoring', () => {
     expect([...metrics.keys()].filter((name) => /^jsg_(process|nodejs)_/.test(name))).toEqual([]);
     expect(exposition).toContain('jsg_signing_key_info{target="meet",kid="2026-10",status="retiring"} 1');
     expect(exposition).toContain('jsg_signing_key_info{target="meet",kid="2026-11",status="active"} 1');
+    expect(exposition).toContain('jsg_identity_provider_up{provider="corp"} 0');
   });
 
   it('alerts on login error ratio, identity provider latency, Redis and retiring keys, each with a valid PrometheusRule', async () => {
@@ -150,6 +154,7 @@ describe('monitoring', () => {
     expect(ruleExpressions().map((r) => r.name)).toEqual([
       'JitsiSsoGatewayLoginErrors',
       'JitsiSsoGatewayIdentityProviderSlow',
+      'JitsiSsoGatewayIdentityProviderDown',
       'JitsiSsoGatewayRedisUnavailable',
       'JitsiSsoGatewayRetiringKeyKept',
     ]);
