@@ -47,10 +47,18 @@ function scrubbedObject(value: object): object {
   return copy ?? value;
 }
 
-/** A copy of an object (same prototype, same property order) with some fields censored. */
+/**
+ * A copy of an object (same prototype, same property order) with some fields censored. Accessor
+ * properties are copied as their current values: since Node 24 (V8 13) an Error's own `stack` is
+ * an accessor that answers only for the error it belongs to, so a copied getter printed "".
+ */
 function censored(value: object, fields: readonly string[]): object {
   const copy = Object.create(Object.getPrototypeOf(value) as object | null) as Record<string, unknown>;
-  Object.defineProperties(copy, Object.getOwnPropertyDescriptors(value));
+  const descriptors = Object.getOwnPropertyDescriptors(value);
+  for (const [key, descriptor] of Object.entries(descriptors)) {
+    if (descriptor.get) descriptors[key] = { value: (value as Record<string, unknown>)[key], enumerable: descriptor.enumerable, writable: true, configurable: true };
+  }
+  Object.defineProperties(copy, descriptors);
   for (const field of fields) {
     if (field in value) Object.defineProperty(copy, field, { value: CENSOR, enumerable: true, writable: true, configurable: true });
   }
