@@ -66,7 +66,7 @@ return 1
 const TRANSIENT_REPLY =
   /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|BUSY|MOVED|ASK)\b/;
 /** Reply errors that guarantee the command was not executed, so it can be sent again. */
-const NOT_EXECUTED_REPLY = /^(READONLY|LOADING|MASTERDOWN|TRYAGAIN)\b/;
+const NOT_EXECUTED_REPLY = /^(READONLY|LOADING|MASTERDOWN|TRYAGAIN|MOVED|ASK)\b/;
 /** Reconnect delay cap: a recovered Redis is used again within about a second. */
 const MAX_RETRY_DELAY_MS = 1000;
 
@@ -345,7 +345,12 @@ export class RedisStore implements Store {
         const results = (await pipeline.exec()) ?? [];
         const [written, waited] = results;
         if (!written || !waited) throw new Error(`${op}: the pipeline returned no reply`);
-        if (written[0]) throw written[0];
+        if (written[0]) {
+          // A pipeline is not redirected like a single command: after a Cluster failover its
+          // write answers MOVED (not executed). Refresh the slot map; run() sends it once more.
+          if (/^(MOVED|ASK)\b/.test(written[0].message) && this.client instanceof Cluster) this.client.refreshSlotsCache();
+          throw written[0];
+        }
         if (waited[0]) throw waited[0];
         const confirmed = Number(waited[1]);
         if (confirmed < settings.replicas) {

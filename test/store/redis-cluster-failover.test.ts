@@ -210,16 +210,24 @@ describe('RedisStore on a Cluster, planned failover', () => {
       expect(await redisCommand(oldPrimary, 'GET', prefix + session)).toBe(sessionValue);
 
       const load = probe(s, probeKey!);
-      await waitUntil('the probe to run', async () => load.successesSince(0) >= 5, 5000);
+      const recordKey = await keyOn(c, prefix, oldPrimary, 'record');
+      const records = probe(s.withReplicatedWrites({ replicas: 1, timeoutMs: 300 }), recordKey);
+      await waitUntil('the probes to run', async () => load.successesSince(0) >= 5 && records.successesSince(0) >= 5, 5000);
       const startedAt = Date.now();
       await c.failover(newPrimary);
       const promotedAt = Date.now();
       await waitUntil(
         `${ROUNDS_AFTER} successful put/get rounds after the failover`,
-        async () => load.successesSince(promotedAt) >= ROUNDS_AFTER,
+        async () => load.successesSince(promotedAt) >= ROUNDS_AFTER && records.successesSince(promotedAt) >= ROUNDS_AFTER,
         10_000,
       );
       const { attempts, lost } = await load.stop();
+      const replicated = await records.stop();
+      console.info(`cluster planned failover: ${describeAttempts('replicated put/get on the shard', replicated.attempts, startedAt)}`);
+      // The old primary is now the new one's replica: replicated writes go on, redirected by MOVED.
+      expectFailFast(replicated.attempts);
+      expect(replicated.attempts.filter((a) => a.error).length).toBeLessThanOrEqual(2);
+      expect(replicated.lost).toEqual([]);
       console.info(
         `cluster planned failover: promotion took ${promotedAt - startedAt} ms; ` +
           describeAttempts('put/get on the shard', attempts, startedAt),

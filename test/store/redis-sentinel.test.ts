@@ -5,6 +5,7 @@ import { StoreNotReplicatedError, StoreUnavailableError, type Store } from '../.
 import {
   redisCommand,
   sleep,
+  waitUntil,
   startSentinelSet,
   type SentinelSet,
 } from '../support/redis.js';
@@ -69,6 +70,8 @@ describe('replicated writes (operator and security state, docs/store.md)', () =>
     } finally {
       set.replica.thaw();
     }
+    // Leave the set as the next tests expect it: the replica in sync, healthy for the Sentinels.
+    await waitUntil('the replica link to be up again', async () => /master_link_status:up/.test(String(await redisCommand(set.replica.port, 'INFO', 'replication'))), 10_000, 100);
     await records.put('room', 'v3', 60);
     expect(await redisCommand(set.replica.port, 'GET', `${prefix}room`)).toBe('v3');
     await store.close();
@@ -107,6 +110,9 @@ describe('RedisStore under Sentinel', () => {
       const successes: number[] = []; // timestamps
       const errors: { at: number; error: unknown }[] = [];
       let wrongValues = 0;
+      // Transient writes (no WAIT) acknowledged by the old primary just before the switch may be
+      // missing on the new one (docs/store.md): reported, not asserted. A value never written is wrong.
+      let lostWrites = 0;
       const loop = (async () => {
         while (running) {
           const key = `loop:${i++}`;
@@ -114,6 +120,7 @@ describe('RedisStore under Sentinel', () => {
             await s.put(key, `v${i}`, 60);
             const got = await s.get(key);
             if (got === `v${i}`) successes.push(Date.now());
+            else if (got === null) lostWrites++; // each round writes a new key: a lost write reads as absent
             else wrongValues++;
           } catch (error) {
             errors.push({ at: Date.now(), error });
@@ -141,7 +148,7 @@ describe('RedisStore under Sentinel', () => {
       await loop;
 
       console.info(
-        `failover: ${successes.length} successful put/get rounds, ${errors.length} failed, ` +
+        `failover: ${successes.length} successful put/get rounds, ${errors.length} failed, ${lostWrites} transient writes lost, ` +
           `first success ${after0(successes, failoverDone)} ms after the failover completed`,
       );
       expect(successesBefore).toBeGreaterThan(0);
