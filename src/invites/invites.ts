@@ -5,6 +5,7 @@ import type { Audit } from '../observability/audit.js';
 import type { Store } from '../store/store.js';
 import type { JitsiClaims } from '../tokens/claims.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
+import { guestUserId, inviteReference } from './reference.js';
 
 /**
  * Guest invite links. An invite names one room, a role, a number of uses and an expiry; it lives in
@@ -179,7 +180,7 @@ export class Invites {
     const { token, claims } = target.issue({
       location,
       user: {
-        id: `guest:${invite.id}:${use}`,
+        id: guestUserId(invite.id, use),
         name: displayName,
         moderator,
         ...(moderator ? { affiliation: 'owner' as const } : {}),
@@ -188,7 +189,7 @@ export class Invites {
       features: invite.features,
       ttlSeconds: this.deps.settings.guestTokenTtlSeconds,
     });
-    this.deps.audit.tokenIssued({ target: target.name, provider: 'invite', claims, requestId });
+    this.deps.audit.tokenIssued({ target: target.name, provider: 'invite', invite: inviteReference(invite.id), claims, requestId });
     return { joinUrl: target.joinUrl(location, token), claims, invite };
   }
 

@@ -7,6 +7,7 @@ import { FORM_TTL_SECONDS, InviteFormTokens } from './csrf.js';
 import { requestLog } from './page-support.js';
 import { readableRoomName } from '../tokens/room.js';
 import { InviteGoneError, Invites, INVITE_ID_PATTERN, type InviteRecord } from './invites.js';
+import { loggablePath } from './reference.js';
 
 /**
  * The guest side of invite links: GET /invite/<id> asks for a display name; POST redeems one use
@@ -29,7 +30,7 @@ export function inviteRoutes(services: Services): Router {
 
   const gone = (ctx: Context, error: InviteGoneError) => {
     services.metrics.errors.inc({ kind: error.reason === 'unknown' ? 'not_found' : 'gone' });
-    requestLog(ctx)?.info({ code: 'gone', reason: error.reason, path: ctx.path }, 'invite cannot be used');
+    requestLog(ctx)?.info({ code: 'gone', reason: error.reason, path: loggablePath(ctx.path) }, 'invite cannot be used');
     ctx.status = error.reason === 'unknown' ? 404 : 410;
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = pages.inviteGonePage({ reason: error.reason, acceptLanguage: ctx.get('accept-language') });
@@ -78,7 +79,7 @@ export function inviteRoutes(services: Services): Router {
       // A stale, replayed or forged form starts over with a fresh page.
       if (!(await formTokens.redeem(id, csrf, cookie))) {
         services.metrics.errors.inc({ kind: 'login_mismatch' });
-        requestLog(ctx)?.info({ code: 'login_mismatch', path: ctx.path }, 'invite form without a matching CSRF token');
+        requestLog(ctx)?.info({ code: 'login_mismatch', path: loggablePath(ctx.path) }, 'invite form without a matching CSRF token');
         ctx.status = 400;
         return await showForm(ctx, invite, { error: 'This page had expired. Please enter your name again.', name: cleanName(form.get('name') ?? '').name ?? '' });
       }

@@ -10,6 +10,8 @@ export interface TokenIssuedEvent {
   claims: JitsiClaims;
   /** The person who signed in (provider-qualified), for tokens minted after an SSO login. */
   person?: PersonKey | undefined;
+  /** For guest tokens: the invite's reference (src/invites/reference.ts), never its id. */
+  invite?: string | undefined;
   requestId?: string | undefined;
 }
 
@@ -43,6 +45,7 @@ export class Audit {
         target: event.target,
         provider: event.provider,
         person: event.person,
+        invite: event.invite,
         user: claims.context.user.id,
         email: claims.context.user.email,
         room: claims.room,

@@ -1,3 +1,4 @@
+import { guestUserId } from '../../src/invites/reference.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,7 +57,7 @@ async function race(bases: string[], id: string) {
 function expectExactlyTenTokens(result: Awaited<ReturnType<typeof race>>, id: string) {
   expect(result.statuses).toEqual({ 303: USES, 410: GUESTS - USES });
   const users = result.claims.map((claims) => String(claims.context.user.id)).sort();
-  expect(users).toEqual(Array.from({ length: USES }, (_, i) => `guest:${id}:${i + 1}`).sort());
+  expect(users).toEqual(Array.from({ length: USES }, (_, i) => guestUserId(id, i + 1)).sort());
   expect(new Set(result.claims.map((claims) => claims.jti)).size).toBe(USES);
 }
 

@@ -1,3 +1,4 @@
+import { guestUserId } from '../../src/invites/reference.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiSecret, hashApiSecret } from '../../src/api/secrets.js';
 import type { Identity } from '../../src/identity/identity.js';
@@ -75,7 +76,7 @@ describe('invites created by an API client', () => {
     expect(done.location).toMatch(/^https:\/\/meet\.example\.com\/acme\/team%20call#jwt=%22/);
     const claims = await verifyMeetToken(tokenOfJoinUrl(done.location!));
     expect(claims).toMatchObject({ sub: 'acme', room: 'team%20call' });
-    expect(claims.context.user).toEqual({ id: `guest:${invite.id}:1`, name: 'Bob Guest', moderator: false, lobby_bypass: true });
+    expect(claims.context.user).toEqual({ id: guestUserId(invite.id, 1), name: 'Bob Guest', moderator: false, lobby_bypass: true });
     expect(claims.context.features).toEqual({ 'screen-sharing': false });
     expect(claims.exp! - claims.iat!).toBe(120);
     expect(await gw.issued()).toBe(before + 1);

@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.js';
 import { StoreNotReplicatedError, StoreUnavailableError } from '../../store/store.js';
 import type { Services } from '../../services.js';
 import type { Logger } from '../../observability/logger.js';
+import { loggablePath } from '../../invites/reference.js';
 
 /**
  * The one place errors become responses. GatewayErrors are expected (bad input, upstream
@@ -21,7 +22,7 @@ export function handleErrors(services: Pick<Services, 'metrics' | 'pages'>): Mid
       const log = (ctx.state.log as Logger | undefined) ?? undefined;
       services.metrics.errors.inc({ kind: error.code });
       if (log) {
-        const fields = { code: error.code, status: error.status, path: ctx.path, ...error.detail };
+        const fields = { code: error.code, status: error.status, path: loggablePath(ctx.path), ...error.detail };
         if (error.status >= 500 && error.code === 'internal_error') log.error({ ...fields, err: thrown }, error.message);
         else log[error.level](fields, error.operatorMessage ?? error.message);
       }
