@@ -232,6 +232,11 @@ describe('gate with nginx auth_request: nobody reaches a Jitsi component before 
     const { browser, steps, final } = await signInAt('/Team%20Sync');
     // One IdP authorization for the whole journey.
     expect((idp.hits.get('/auth') ?? 0) - hitsBefore).toBe(1);
+    // The IdP's answer continues at the gate's sign-in (not a meeting URL), which hands over the session.
+    const callback = steps.find((step) => step.url.startsWith(`${gw.url}/sso/auth/corp/callback`));
+    expect(callback?.location).toBe(`${gw.url}/sso/gate/start/meet?rd=${encodeURIComponent(`${meetUrl}/Team%20Sync`)}`);
+    // One token for the whole journey, delivered by the hand-over on the Jitsi host.
+    expect(steps.filter((step) => step.location?.includes('#jwt=')).map((step) => new URL(step.url).pathname)).toEqual(['/sso/gate/enter/meet']);
     const enter = steps.find((step) => step.url.startsWith(`${meetUrl}/sso/gate/enter/meet?ticket=`));
     expect(enter?.status).toBe(303);
     const landing = enter?.location ?? '';
