@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatePassSigner } from '../../src/gate/pass.js';
 import { freePort, gatewaySettings, groupPolicy, ScriptedBrowser, startGateway, tokenFromJoinUrl, verifyWithGatewayKeys, type RunningGateway } from '../login/harness.js';
+import { launchChromium, newContext } from '../support/chromium.js';
 import { startNginx, type RunningNginx } from '../support/nginx.js';
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';
 import { sleep, startRedis, type RedisServer } from '../support/redis.js';
@@ -402,5 +403,46 @@ describe('gate sign-in: hostile return URLs and tickets', () => {
     expect(replay.status).toBe(400);
     expect((await get(`${meetUrl}/sso/gate/enter/meet?ticket=${'A'.repeat(43)}`)).status).toBe(400);
     expect((await get(`${meetUrl}/sso/gate/enter/meet`)).status).toBe(400);
+  });
+});
+
+describe('gate in Chromium through nginx', () => {
+  it('a meeting link leads through one sign-in into the meeting with its token; BOSH and config.js then pass', async () => {
+    const browser = await launchChromium();
+    try {
+      const context = await newContext(browser);
+      const page = await context.newPage();
+      await page.goto(`${meetUrl}/Team%20Sync`);
+      await page.waitForURL((url) => url.href.startsWith(idp.issuer));
+      await page.locator('#login').fill('alice');
+      await page.locator('#password').fill('alice-password');
+      await page.locator('#submit').click();
+      await page.waitForURL((url) => url.href.startsWith(`${meetUrl}/team%20sync`) && url.hash.includes('jwt='));
+      expect(await page.locator('body').textContent()).toBe('stand-in jitsi: /team%20sync');
+      const token = JSON.parse(decodeURIComponent(new URL(page.url()).hash.slice(1)).replace(/^jwt=/, '')) as string;
+      expect(decodeJwt(token).room).toBe('team%20sync');
+
+      // What Jitsi's page does next, from its own origin with the pass: config.js and a BOSH poll.
+      const statuses = await page.evaluate(async () => {
+        const config = await fetch('/config.js');
+        const bosh = await fetch('/http-bind', { method: 'POST', headers: { 'Content-Type': 'text/xml' }, body: "<body rid='1' xmlns='http://jabber.org/protocol/httpbind'/>" });
+        return [config.status, bosh.status];
+      });
+      expect(statuses).toEqual([200, 200]);
+      const passes = (await context.cookies(meetUrl)).filter((cookie) => cookie.name.startsWith('jsg_gate_'));
+      expect(passes.map((cookie) => [cookie.name, cookie.httpOnly, cookie.sameSite, cookie.path])).toEqual([['jsg_gate_meet', true, 'Lax', '/']]);
+
+      // The other Jitsi host does not take that pass: its own hand-over (no second IdP sign-in) gives it one.
+      const idpSignIns = idp.hits.get('/auth') ?? 0;
+      const other = await page.goto(`${otherUrl}/Planning`);
+      expect(other?.status()).toBe(200);
+      expect(page.url().startsWith(`${otherUrl}/planning#jwt=`)).toBe(true);
+      expect(idp.hits.get('/auth') ?? 0).toBe(idpSignIns);
+      const hops = await context.cookies(otherUrl);
+      expect(hops.some((cookie) => cookie.name === 'jsg_gate_other')).toBe(true);
+      await context.close();
+    } finally {
+      await browser.close();
+    }
   });
 });
