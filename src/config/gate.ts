@@ -9,7 +9,8 @@ export const gateSchema = z
   .strictObject({
     /**
      * Key of the gate pass cookie's HMAC, the same on every replica (at least 32 random bytes;
-     * cookieSecretFile to read it from a mounted Secret). Changing it signs everyone out of the gate.
+     * cookieSecretFile to read it from a mounted Secret). Changing it voids every pass: browsers get
+     * a new one through the sign-in, without the IdP while their gateway session lasts.
      */
     cookieSecret: z.string().optional(),
     /** Base name of the pass cookie on the Jitsi host; the target's name is appended (`jsg_gate_meet`). */
