@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Gateway } from '../gateway.js';
+import type { Drain } from './drain.js';
 import { createManagementApp } from './management.js';
 
 export interface RunningServer {
@@ -40,7 +41,7 @@ export async function listen(gateway: Gateway, port: number, host: string): Prom
   const { logger, config, drain } = gateway.services;
   const app = gateway.app.callback();
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    if (drain.active) response.setHeader('Connection', 'close');
+    closeWhenDraining(drain, response);
     void app(request, response);
   });
   server.keepAliveTimeout = 5000;
@@ -53,7 +54,7 @@ export async function listen(gateway: Gateway, port: number, host: string): Prom
   if (managementPort !== undefined) {
     const managementApp = createManagementApp(gateway.services).callback();
     const managementServer = createServer((request: IncomingMessage, response: ServerResponse) => {
-      if (drain.active) response.setHeader('Connection', 'close');
+      closeWhenDraining(drain, response);
       void managementApp(request, response);
     });
     managementServer.keepAliveTimeout = 5000;
@@ -106,6 +107,23 @@ export async function listen(gateway: Gateway, port: number, host: string): Prom
     return closing;
   };
   return { server, url, management, shutdown, skipDelay: () => endDelay?.() };
+}
+
+/**
+ * `Connection: close` on every response written while the process drains, also for requests that
+ * arrived before the drain began (their headers are written later): keep-alive clients then open
+ * their next connection elsewhere instead of reusing one that is about to be closed.
+ */
+function closeWhenDraining(drain: Drain, response: ServerResponse): void {
+  if (drain.active) {
+    response.setHeader('Connection', 'close');
+    return;
+  }
+  const writeHead = response.writeHead;
+  response.writeHead = function drainingWriteHead(this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+    if (drain.active && !this.headersSent) this.setHeader('Connection', 'close');
+    return writeHead.apply(this, args);
+  } as ServerResponse['writeHead'];
 }
 
 async function bind(server: Server, what: 'server' | 'management', port: number, host: string): Promise<string> {
