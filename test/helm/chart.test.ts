@@ -285,6 +285,14 @@ describe('chart refusals', () => {
     expect(result.stderr).toContain('config: publicUrl is required');
   });
 
+  it('accepts every provider kind the gateway has (oidc, cas, saml), and no other', () => {
+    for (const kind of ['oidc', 'cas', 'saml']) {
+      const result = helmTemplateRaw({ values: ['minimal.yaml'], set: { [`config.providers.other.kind`]: kind } });
+      expect(result.stderr).not.toContain('config.providers.other.kind');
+    }
+    expect(helmTemplateRaw({ values: ['minimal.yaml'], set: { 'config.providers.other.kind': 'ldap' } }).stderr).toContain('config.providers.other.kind must be one of the following');
+  });
+
   it('rejects unknown top-level values and demo mode (values.schema.json)', () => {
     const unknown = helmTemplateRaw({ values: ['minimal.yaml'], set: { replicas: '2' } });
     expect(unknown.status).not.toBe(0);
