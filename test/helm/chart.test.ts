@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
   findManifest,
+  helm,
   HELM_VERSIONS,
   helmLint,
   helmNotes,
@@ -426,6 +427,39 @@ describe('chart behaviour', () => {
     expect(errors.join('\n')).toContain('readinesProbe: unknown field');
     expect(errors.join('\n')).toContain('containerPort must be integer');
     expect(await validateManifest({ apiVersion: 'policy/v1beta1', kind: 'PodDisruptionBudget', metadata: { name: 'x' } })).not.toEqual([]);
+  });
+});
+
+describe('the packaged chart (helm package)', () => {
+  let unpacked: string;
+  let archive: string;
+
+  beforeAll(() => {
+    const out = mkdtempSync(join(scratch, 'package-'));
+    const result = helm(['package', join(repoRoot, 'helm', 'jitsi-sso-gateway'), '--destination', out]);
+    expect(result.status, result.stderr).toBe(0);
+    archive = join(out, readdirSync(out).find((file) => file.endsWith('.tgz'))!);
+    expect(spawnSync('tar', ['-xzf', archive, '-C', out]).status).toBe(0);
+    unpacked = join(out, 'jitsi-sso-gateway');
+  });
+
+  it('README links only to files inside the package (or absolute URLs)', () => {
+    const readme = readFileSync(join(unpacked, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(0);
+    for (const link of links) {
+      if (/^https?:\/\//.test(link)) continue;
+      expect(link, 'a relative link leaving the chart breaks once packaged').not.toMatch(/^\.\.|^\//);
+      expect(existsSync(join(unpacked, link.split('#')[0]!)), `${link} is not in the package`).toBe(true);
+    }
+  });
+
+  it('renders from the archive with the files its templates read (helm test script, dashboard)', () => {
+    const manifests = helmTemplate({ values: ['everything.yaml'], chart: archive });
+    const pod = manifests.find((m) => m.kind === 'Pod')!;
+    expect(pod.spec.containers[0].command[3]).toContain('process.env.READYZ_URL');
+    const dashboard = findManifest(manifests, 'ConfigMap', 'jsg-jitsi-sso-gateway-dashboard')!;
+    expect(JSON.parse(dashboard.data['jitsi-sso-gateway.json'] as string).uid).toBe('jitsi-sso-gateway');
   });
 });
 
