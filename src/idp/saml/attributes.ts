@@ -118,7 +118,13 @@ export class MissingIdError extends Error {
 }
 
 /** Pure: the verified subject and attributes → Identity (claims keep every attribute as received). */
-export function samlIdentity(provider: string, nameId: NameId | undefined, claims: Readonly<Record<string, string[]>>, mapping: SamlAttributeMapping): Identity {
+export function samlIdentity(
+  provider: string,
+  nameId: NameId | undefined,
+  claims: Readonly<Record<string, string[]>>,
+  mapping: SamlAttributeMapping,
+  options: { emailsAuthoritative?: boolean } = {},
+): Identity {
   const id = clean(pick(mapping.id, claims, nameId)[0]);
   if (!id) throw new MissingIdError(`no value for the id mapping "${mapping.id}"`);
   const all: Record<string, unknown> = {};
@@ -133,7 +139,10 @@ export function samlIdentity(provider: string, nameId: NameId | undefined, claim
   const name = clean(pick(mapping.name, claims, nameId)[0]);
   if (name) identity.name = name;
   const email = clean(pick(mapping.email, claims, nameId)[0]);
-  if (email && /^[^\s@]+@[^\s@]+$/.test(email)) identity.email = email;
+  if (email && /^[^\s@]+@[^\s@]+$/.test(email)) {
+    identity.email = email;
+    identity.emailVerified = options.emailsAuthoritative === true;
+  }
   const avatar = clean(pick(mapping.avatar, claims, nameId)[0]);
   if (avatar && /^https?:\/\//i.test(avatar)) {
     try {

@@ -204,7 +204,7 @@ export class SamlProvider implements IdentityProvider {
     if (outOfScope.length > 0) this.deps.log.warn({ dropped: outOfScope.slice(0, 10), scopes: idp.scopes.map((scope) => scope.value) }, 'SAML scoped attribute values outside the IdP scopes were dropped');
     let identity;
     try {
-      identity = samlIdentity(this.name, assertion.nameId, claims, this.settings.attributes);
+      identity = samlIdentity(this.name, assertion.nameId, claims, this.settings.attributes, { emailsAuthoritative: this.settings.emailsAuthoritative });
     } catch (error) {
       if (!(error instanceof MissingIdError)) throw error;
       throw new GatewayError(502, 'idp_error', `${this.displayName} did not release the attribute that identifies you. Tell your administrator.`, {

@@ -124,6 +124,12 @@ export const samlProviderSchema = z.strictObject({
     .default(512 * 1024),
   /** Which attributes become the person's id, name, e-mail, avatar and groups (docs/saml.md). */
   attributes: samlAttributesSchema.prefault({}),
+  /**
+   * The IdP's e-mail attribute comes from the organisation's own directory: addresses count for the
+   * policy (registry e-mails, emailDomain rules). SAML cannot say whether an address was verified,
+   * so without this they do not.
+   */
+  emailsAuthoritative: z.boolean().default(false),
   /** Send a LogoutRequest to the IdP when a person signs out of the gateway. */
   singleLogout: z.boolean().default(true),
 });

@@ -114,3 +114,21 @@ describe('settings', () => {
     expect(samlProviderSchema.parse({ ...base, idp: { metadataUrl: 'https://idp/md' } })).toMatchObject({ requireSignature: 'assertion', clockSkewSeconds: 60, signAuthnRequests: 'auto' });
   });
 });
+
+describe('presets', () => {
+  const presets = ['shibboleth', 'lemonldap-saml', 'keycloak-saml', 'adfs', 'entra-id-saml'];
+  it.each(presets)('%s is a valid SAML preset that says what to register', async (name) => {
+    const { loadPreset, providerSchema } = await import('../../../src/config/providers.js');
+    const preset = loadPreset(name);
+    expect(preset).toMatchObject({ kind: 'saml' });
+    expect(preset?.redirectUri).toContain('/auth/<provider name>/metadata');
+    const parsed = providerSchema.parse({ preset: name, idp: { metadataUrl: 'https://idp.example.org/md' }, sp: { privateKey: 'k', certificate: 'c' } });
+    expect(parsed.kind).toBe('saml');
+  });
+
+  it('e-mail addresses count for the policy only where the provider vouches for them', () => {
+    const claims = { mail: ['bob@example.org'], eduPersonPrincipalName: ['bob@example.org'] };
+    expect(samlIdentity('uni', undefined, claims, mapping).emailVerified).toBe(false);
+    expect(samlIdentity('uni', undefined, claims, mapping, { emailsAuthoritative: true }).emailVerified).toBe(true);
+  });
+});
