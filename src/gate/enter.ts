@@ -1,4 +1,5 @@
 import { GatewayError } from '../http/errors.js';
+import { personKeyOf } from '../identity/person.js';
 import { DONE, need, redirect, runSteps, type Flow, type Step } from '../login/flow.js';
 import { mintForRoom } from '../login/mint.js';
 import { single } from '../login/request.js';
@@ -50,6 +51,8 @@ export const loadTicketSession: Step<EnterFlow> = async function loadTicketSessi
 export const setGatePass: Step<EnterFlow> = function setGatePass(flow) {
   const pass = flow.gate.passFor(need(flow.target, 'target').name, need(flow.session, 'session'));
   flow.out.cookies.push(flow.gate.setCookie(pass));
+  const session = need(flow.session, 'session');
+  flow.services.logger.info({ requestId: flow.http.requestId, target: pass.target, person: personKeyOf(session.session.identity) }, 'gate: pass issued');
 };
 
 export const goToMeeting: Step<EnterFlow> = async function goToMeeting(flow) {
