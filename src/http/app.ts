@@ -1,3 +1,4 @@
+import { METHODS } from 'node:http';
 import Koa, { type Middleware } from 'koa';
 import { Router } from '@koa/router';
 import type { Services } from '../services.js';
@@ -27,9 +28,11 @@ export function createApp(services: Services, features: readonly RouteFactory[],
 
   // ONE router: the features' routes are copied into it (router.use flattens a nested router's
   // layers), so a request is matched once and composes only the matched route's middleware.
-  // 405/501 answers come from the single allowedMethods below (a per-feature allowedMethods
+  // 405 answers come from the single allowedMethods below (a per-feature allowedMethods
   // would only repeat it: they all read the same ctx.matched).
-  const mounted = new Router(services.basePath ? { prefix: services.basePath } : {});
+  // Every method Node's parser accepts is "known": one a route does not serve is 405 with Allow
+  // (TRACE, PROPFIND, … included), never 501; a path with no route stays 404.
+  const mounted = new Router({ ...(services.basePath ? { prefix: services.basePath } : {}), methods: [...METHODS] });
   // With a management port, /metrics and /readyz?verbose live there only (src/http/management.ts).
   const detailed = services.config.server.management.port === undefined;
   const operations = operationsRoutes(services, { detailed });

@@ -56,9 +56,9 @@ function collect(ctx: Context, limit: number): Promise<Buffer> {
       cleanup();
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     };
-    const onError = (error: Error) => {
+    const onError = () => {
       cleanup();
-      reject(error);
+      reject(prematureClose()); // a reset or aborted upload: the client's connection failed
     };
     // The client went away before the end of the body (as the async iterator did: an error).
     const onClose = () => {
@@ -72,7 +72,12 @@ function collect(ctx: Context, limit: number): Promise<Buffer> {
   });
 }
 
-const prematureClose = () => Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+/**
+ * The client went away before the end of its body: its doing, not ours. 499 (nginx's "client
+ * closed request"; nobody receives it) at info, so aborts never show up as 5xx in logs or metrics.
+ */
+const prematureClose = () =>
+  new GatewayError(499, 'client_closed_request', 'The client closed the connection before the end of the request body.', { level: 'info' });
 
 /** Reads and parses a JSON object body. */
 export async function readJsonObject(ctx: Context, limit: number): Promise<Record<string, unknown>> {

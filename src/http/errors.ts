@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'forbidden' // 403: API client not allowed to do this
   | 'not_found' // 404
   | 'method_not_allowed' // 405
+  | 'client_closed_request' // 499: the client went away before the end of its request (nobody receives it)
   | 'gone' // 410: invite used up, expired or revoked
   | 'payload_too_large' // 413
   | 'unsupported_media_type' // 415

@@ -96,7 +96,7 @@ const STATUS_TEXT: Readonly<Record<InviteManagerPageInput['invites'][number]['st
 const EVERY_CODE: Record<ErrorCode, true> = {
   invalid_request: true, invalid_room: true, unknown_tenant: true, unknown_target: true, unknown_provider: true, login_expired: true,
   login_mismatch: true, idp_error: true, idp_unavailable: true, access_denied: true, unauthorized: true, forbidden: true, not_found: true,
-  method_not_allowed: true, gone: true, payload_too_large: true, unsupported_media_type: true, rate_limited: true, store_unavailable: true,
+  method_not_allowed: true, client_closed_request: true, gone: true, payload_too_large: true, unsupported_media_type: true, rate_limited: true, store_unavailable: true,
   store_not_replicated: true, not_ready: true, internal_error: true,
 };
 

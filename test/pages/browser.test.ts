@@ -26,7 +26,7 @@ let gallery: { url: string; close(): Promise<void> };
 const STATUS: Record<string, number> = {
   invalid_request: 400, invalid_room: 400, unknown_tenant: 400, unknown_target: 404, unknown_provider: 404, login_expired: 400,
   login_mismatch: 400, idp_error: 502, idp_unavailable: 504, access_denied: 403, unauthorized: 401, forbidden: 403, not_found: 404,
-  method_not_allowed: 405, gone: 410, payload_too_large: 413, unsupported_media_type: 415, rate_limited: 429, store_unavailable: 503, store_not_replicated: 503,
+  method_not_allowed: 405, client_closed_request: 499, gone: 410, payload_too_large: 413, unsupported_media_type: 415, rate_limited: 429, store_unavailable: 503, store_not_replicated: 503,
   not_ready: 503, internal_error: 500,
 };
 
@@ -85,7 +85,7 @@ describe('error pages', { timeout: 60_000 }, () => {
       expect(await page.locator('[data-error]').getAttribute('data-error')).toBe(code);
       const startAgain = await page.getByRole('link', { name: 'Start again' }).count();
       // No "start again" where the link itself is wrong, or where the policy has answered.
-      const final = ['invalid_room', 'unknown_tenant', 'unknown_target', 'unauthorized', 'forbidden', 'not_found', 'method_not_allowed', 'gone', 'payload_too_large', 'unsupported_media_type', 'access_denied'];
+      const final = ['invalid_room', 'unknown_tenant', 'unknown_target', 'unauthorized', 'forbidden', 'not_found', 'method_not_allowed', 'client_closed_request', 'gone', 'payload_too_large', 'unsupported_media_type', 'access_denied'];
       expect(startAgain, code).toBe(final.includes(code) ? 0 : 1);
       expect(await page.getByRole('link', { name: 'Back to the meeting' }).count()).toBe(1);
       await checkPage(page, `error-${code}`, problems, { axe: AXE_CODES.has(code) });

@@ -17,6 +17,10 @@ export function handleErrors(services: Pick<Services, 'metrics' | 'pages'>): Mid
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new GatewayError(404, 'not_found', 'There is nothing at this address.', { level: 'debug' });
       }
+      if (ctx.status === 405 && ctx.body === undefined) {
+        const allow = ctx.response.get('Allow');
+        throw new GatewayError(405, 'method_not_allowed', `This address does not answer ${ctx.method} requests.`, { level: 'info', detail: { method: ctx.method.slice(0, 16), allow }, headers: { Allow: allow } });
+      }
     } catch (thrown) {
       const error = toGatewayError(thrown);
       const log = (ctx.state.log as Logger | undefined) ?? undefined;

@@ -178,6 +178,8 @@ export const de: Catalogue = {
   'error.not_found.body': 'Unter dieser Adresse gibt es nichts. Prüfen Sie den Link oder öffnen Sie Ihren Besprechungslink erneut.',
   'error.method_not_allowed.title': 'Diese Aktion ist hier nicht möglich',
   'error.method_not_allowed.body': 'Diese Seite kann so nicht verwendet werden. Öffnen Sie Ihren Besprechungslink erneut.',
+  'error.client_closed_request.title': 'Die Anfrage wurde abgebrochen',
+  'error.client_closed_request.body': 'Die Verbindung wurde getrennt, bevor die Anfrage vollständig ankam. Bitte versuchen Sie es erneut.',
   'error.gone.title': 'Diese Einladung kann nicht mehr verwendet werden',
   'error.gone.body': 'Die Einladung ist abgelaufen, aufgebraucht oder wurde zurückgezogen. Bitten Sie die Person, die Sie eingeladen hat, um einen neuen Link.',
   'error.payload_too_large.title': 'Zu viele Daten',

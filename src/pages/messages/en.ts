@@ -180,6 +180,8 @@ export const en = {
   'error.not_found.body': 'There is nothing at this address. Check the link, or open your meeting link again.',
   'error.method_not_allowed.title': 'This action is not possible here',
   'error.method_not_allowed.body': 'The page cannot be used this way. Open your meeting link again.',
+  'error.client_closed_request.title': 'The request was cut off',
+  'error.client_closed_request.body': 'The connection closed before the whole request arrived. Please try again.',
   'error.gone.title': 'This invitation can no longer be used',
   'error.gone.body': 'The invitation has expired, was used up or was withdrawn. Ask the person who invited you for a new link.',
   'error.payload_too_large.title': 'Too much data',

@@ -178,6 +178,8 @@ export const fr: Catalogue = {
   'error.not_found.body': 'Il n’y a rien à cette adresse. Vérifiez le lien ou ouvrez à nouveau le lien de votre réunion.',
   'error.method_not_allowed.title': 'Cette action n’est pas possible ici',
   'error.method_not_allowed.body': 'Cette page ne peut pas être utilisée ainsi. Ouvrez à nouveau le lien de votre réunion.',
+  'error.client_closed_request.title': 'La requête a été interrompue',
+  'error.client_closed_request.body': 'La connexion s’est fermée avant que la requête n’arrive en entier. Veuillez réessayer.',
   'error.gone.title': 'Cette invitation n’est plus valable',
   'error.gone.body': 'L’invitation a expiré, a été entièrement utilisée ou a été retirée. Demandez un nouveau lien à la personne qui vous a invité.',
   'error.payload_too_large.title': 'Trop de données',
