@@ -317,7 +317,7 @@ class Driver {
   }
 }
 
-async function startRedisServer(): Promise<{ url: string; stop(): void }> {
+export async function startRedisServer(): Promise<{ url: string; stop(): void }> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const spawned = new Promise<never>((_, reject) => child.once('error', () => reject(new Error('redis-server not found: apt-get install -y redis-server'))));
