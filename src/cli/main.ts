@@ -29,6 +29,9 @@ commands:
         | --asap-key-server <url> | --jwks-url <url>) --xmpp-domain <d> --room <room>
         [--tenant <t>] [--issuer <iss>]... [--audience <aud>]...
                                        say ACCEPT, or which of Prosody's rules rejects the token
+  doctor --prosody-config <file.cfg.lua>
+                                       warn about Prosody settings that break the journeys
+                                       (wait for host with auto owners, allow_empty_token, guests)
 
 Configuration: --config or JSG_CONFIG; env overrides JSG_<PATH> (e.g. JSG_STORE__REDIS__URL);
 secrets also as <field>File / ..._FILE.`;

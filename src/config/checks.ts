@@ -1,7 +1,8 @@
 import type { ConfigIssue } from './errors.js';
 import { PROSODY_ALGORITHMS, type Config } from './schema.js';
 import { loadKeyring } from '../keys/keyring.js';
-import { providerScopeIssues } from '../policy/scope.js';
+import { ambiguity, providerScope, providerScopeIssues } from '../policy/scope.js';
+import { hasPersonConditions } from '../policy/rules.js';
 import { readIdTokenKey } from '../token-service/id-token.js';
 
 /** Minimum HS secret length: 32 bytes (256 bits), as for HS256 keys in RFC 7518 §3.2. */
@@ -70,6 +71,14 @@ export function checkConfig(config: Config): { issues: ConfigIssue[]; warnings: 
     if (!target.rootRooms && target.tenants.length === 0) {
       issues.push({ path: `${path}.tenants`, problem: 'is empty while rootRooms is false: no room could ever be joined', fix: 'list the tenants or set rootRooms: true' });
     }
+  }
+  const scope = providerScope(config);
+  if (scope.defaults === undefined && scope.configured.length > 1) {
+    config.policy.hosts?.when.forEach((when, index) => {
+      if (when.provider === undefined && hasPersonConditions(when)) {
+        issues.push({ path: `policy.hosts.when.${index}`, problem: `matches on people without provider, and ${ambiguity(scope)}`, fix: 'add provider: <name>, or set policy.defaultProviders' });
+      }
+    });
   }
   const clientIds = new Map<string, string>();
   for (const [name, target] of Object.entries(config.targets)) {

@@ -120,6 +120,25 @@ export type RuleConfig = z.infer<typeof ruleSchema>;
 export const outcomeSchema = z.union([z.strictObject({ allow: allowSchema }), z.strictObject({ deny: denyMessage })]);
 export type OutcomeConfig = z.infer<typeof outcomeSchema>;
 
+/**
+ * Who may HOST a room: with Prosody's mod_muc_wait_for_host, ANY token opens a room for the guests
+ * waiting in its lobby, so the gateway must not hand a token to somebody who may join but should
+ * not open the meeting. Set: only hosts get a token from a sign-in; the others are sent back to the
+ * meeting without one (to join as a guest) or refused (docs/jitsi.md, "Guests wait for a host").
+ */
+export const hostsSchema = z.strictObject({
+  /**
+   * Besides the room's moderators (a rule or the room registry making them moderator), people
+   * matching any of these conditions (same as a rule's `when`) host too.
+   */
+  when: z.array(whenSchema).max(50).default([]),
+  /** Somebody the policy lets in who may not host: `guest` (back to the meeting, no token) or `deny`. */
+  others: z.enum(['guest', 'deny']).default('guest'),
+  /** What they are told when refused (others: deny, and in sign-in popups). */
+  message: denyMessage.default('Only the hosts of this meeting sign in here. Join the meeting as a guest and wait for a host.'),
+});
+export type HostsConfig = z.infer<typeof hostsSchema>;
+
 export const policySchema = z
   .strictObject({
     rules: z.array(ruleSchema).max(500).default([]),
@@ -131,6 +150,8 @@ export const policySchema = z
     defaultProviders: oneOrMany(name).optional(),
     /** When no rule matches. Default: allow as participant. */
     default: outcomeSchema.prefault({ allow: {} }),
+    /** Who may host a room (wait for host); unset: everybody let in gets a token. */
+    hosts: hostsSchema.optional(),
   })
   .superRefine((policy, ctx) => {
     const seen = new Map<string, number>();

@@ -5,7 +5,7 @@ import { deliver, targetOrigin } from './deliver.js';
 import { callbackUrl } from './entry.js';
 import { DONE, errorContext, need, redirect, runSteps, type Flow, type Step } from './flow.js';
 import { digest } from './cookies.js';
-import { mintForRoom } from './mint.js';
+import { mintOrJoinAsGuest } from './mint.js';
 import { issueRefreshHandle } from './refresh.js';
 import { takePostedAnswer } from './posted.js';
 import { openSession, type LoadedSession } from './session.js';
@@ -132,12 +132,12 @@ export const issueAndDeliver: Step<CallbackFlow> = async function issueAndDelive
     flow.out.outcome = redirect(location);
     return DONE;
   }
-  const issued = await mintForRoom(flow.services, { identity: session.session.identity, target, location: transaction.location, requestId: flow.http.requestId });
-  const refreshToken = transaction.mode === 'inline' ? await issueRefreshHandle(flow.services, session, target.name) : undefined;
+  const issued = await mintOrJoinAsGuest(flow.services, { identity: session.session.identity, target, location: transaction.location, requestId: flow.http.requestId }, transaction.mode);
+  const refreshToken = transaction.mode === 'inline' && issued ? await issueRefreshHandle(flow.services, session, target.name) : undefined;
   flow.out.outcome = deliver(flow.services.pages, {
     target,
     location: transaction.location,
-    token: issued.token,
+    token: issued?.token,
     mode: transaction.mode,
     hashParams: transaction.hashParams,
     refreshToken,

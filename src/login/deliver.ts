@@ -24,7 +24,8 @@ export const ELECTRON_SCHEME = 'jitsi-meet';
 export interface Delivery {
   target: JitsiTarget;
   location: RoomLocation;
-  token: string;
+  /** Undefined: back to the meeting without a token (a guest; see policy.hosts). */
+  token: string | undefined;
   mode: ReturnMode;
   hashParams: ReadonlyArray<[string, string]>;
   /** The gateway refresh handle (inline mode only). */
@@ -53,6 +54,7 @@ export function deliver(pages: PageRenderer, delivery: Delivery): Outcome {
     case 'electron':
       return redirect(withScheme(joinUrl, ELECTRON_SCHEME));
     case 'inline': {
+      if (token === undefined) throw new Error('inline delivery needs a token');
       const message: { type: 'oauth-success'; accessToken: string; refreshToken?: string } = { type: 'oauth-success', accessToken: token };
       if (delivery.refreshToken) message.refreshToken = delivery.refreshToken;
       return page(pages.inlineResultPage({ to: 'opener', origin: targetOrigin(target), message, fallbackUrl: joinUrl, acceptLanguage: delivery.acceptLanguage }));

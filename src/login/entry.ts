@@ -5,7 +5,7 @@ import { digest } from './cookies.js';
 import { countUnavailable } from './unavailable.js';
 import { DONE, errorContext, need, page, redirect, runSteps, type Flow, type Outcome, type Step } from './flow.js';
 import { deliver, targetOrigin } from './deliver.js';
-import { mintForRoom } from './mint.js';
+import { mintOrJoinAsGuest } from './mint.js';
 import { issueRefreshHandle, redeemRefreshHandle } from './refresh.js';
 import { parseLoginQuery, type LoginQuery } from './request.js';
 import { loadSession, type LoadedSession } from './session.js';
@@ -65,12 +65,12 @@ export async function issueAndDeliver(flow: EntryFlow, session: LoadedSession): 
   if (request.authorization) {
     return redirect(await answerAuthorization(flow.services, { session, target, location, authorization: request.authorization }));
   }
-  const issued = await mintForRoom(flow.services, { identity: session.session.identity, target, location, requestId: flow.http.requestId });
-  const handle = request.mode === 'inline' ? await issueRefreshHandle(flow.services, session, target.name) : undefined;
+  const issued = await mintOrJoinAsGuest(flow.services, { identity: session.session.identity, target, location, requestId: flow.http.requestId }, request.mode);
+  const handle = request.mode === 'inline' && issued ? await issueRefreshHandle(flow.services, session, target.name) : undefined;
   return deliver(flow.services.pages, {
     target,
     location,
-    token: issued.token,
+    token: issued?.token,
     mode: request.mode,
     hashParams: request.hashParams,
     refreshToken: handle,

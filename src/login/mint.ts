@@ -4,6 +4,7 @@ import { personKeyOf } from '../identity/person.js';
 import type { Decision } from '../policy/policy.js';
 import type { Services } from '../services.js';
 import type { IssuedToken, JitsiTarget, RoomLocation } from '../tokens/target.js';
+import type { ReturnMode } from './request.js';
 
 /**
  * Identity + room → token: the policy decides (for every room, also when a session is reused),
@@ -33,7 +34,11 @@ export async function mintForRoom(
   return issued;
 }
 
-/** The policy's decision for this person and room; a refusal is a 403 GatewayError carrying the policy's message. */
+/**
+ * The policy's decision for this person and room; a refusal is a 403 GatewayError carrying the
+ * policy's message. With policy.hosts, somebody let in who may not host is refused too, as
+ * `notAHost` (the redirect flows may send them back to the meeting as a guest instead).
+ */
 export async function decideOrRefuse(services: Services, identity: Identity, location: RoomLocation): Promise<Extract<Decision, { allow: true }>> {
   const decision = await services.policy.decide({ identity, location });
   if (!decision.allow) {
@@ -43,5 +48,41 @@ export async function decideOrRefuse(services: Services, identity: Identity, loc
       level: 'info',
     });
   }
+  if (decision.host === false) {
+    throw new GatewayError(403, 'access_denied', services.config.policy.hosts?.message ?? 'Only the hosts of this meeting sign in here.', {
+      detail: { person: personKeyOf(identity), room: location.room, tenant: location.tenant, rule: decision.rule, reason: 'may join but not host (policy.hosts)' },
+      context: { reason: NOT_A_HOST },
+      level: 'info',
+    });
+  }
   return decision;
+}
+
+const NOT_A_HOST = 'not_host';
+
+/**
+ * Whether this refusal only means "not a host" and policy.hosts.others is `guest`: then a flow that
+ * redirects to the meeting sends the person there without a token, to join on the guest domain
+ * and wait for a host like any guest.
+ */
+export function joinsAsGuest(services: Services, error: unknown): boolean {
+  return error instanceof GatewayError && error.context?.reason === NOT_A_HOST && services.config.policy.hosts?.others === 'guest';
+}
+
+/**
+ * mintForRoom for a flow that ends in the meeting: undefined when the person goes back to the
+ * meeting as a guest (joinsAsGuest). Popups (inline) get the refusal: they cannot join anything.
+ */
+export async function mintOrJoinAsGuest(
+  services: Services,
+  input: { identity: Identity; target: JitsiTarget; location: RoomLocation; requestId: string | undefined },
+  mode: ReturnMode,
+): Promise<IssuedToken | undefined> {
+  try {
+    return await mintForRoom(services, input);
+  } catch (error) {
+    if (mode === 'inline' || mode === 'sso' || !joinsAsGuest(services, error)) throw error;
+    services.logger.info({ person: personKeyOf(input.identity), room: input.location.room, tenant: input.location.tenant, requestId: input.requestId }, 'may join but not host: back to the meeting without a token (policy.hosts.others: guest)');
+    return undefined;
+  }
 }

@@ -4,6 +4,7 @@ import type { Policy } from './policy.js';
 import { RoomRegistry, roomDecision, type RegistryLog } from './rooms.js';
 import { compilePolicy, toSubject, type CompiledPolicy } from './rules.js';
 import { providerScope, type ProviderScope } from './scope.js';
+import { compileHosts } from './hosts.js';
 
 export interface ConfiguredPolicy extends Policy {
   readonly compiled: CompiledPolicy;
@@ -20,14 +21,17 @@ export function createPolicy(config: Pick<Config, 'policy' | 'providers'>, store
   const scope = providerScope(config);
   const compiled = compilePolicy(config.policy, scope);
   const rooms = new RoomRegistry(store, scope, log);
+  const hosts = config.policy.hosts ? compileHosts(config.policy.hosts, scope) : undefined;
   return {
     compiled,
     rooms,
     scope,
     async decide({ identity, location }) {
-      const generic = compiled.evaluate(toSubject(identity, location));
+      const subject = toSubject(identity, location);
+      const generic = compiled.evaluate(subject);
       const entry = await rooms.get(location);
-      return entry ? roomDecision(entry, identity, generic) : generic;
+      const decision = entry ? roomDecision(entry, identity, generic) : generic;
+      return hosts ? hosts.apply(decision, subject) : decision;
     },
   };
 }

@@ -23,6 +23,11 @@ export type Decision =
       /** Which rule decided (for logs and check-config explanations). */
       rule?: string;
       source?: DecisionSource;
+      /**
+       * May this person host (open the room for guests waiting for a host)? Set only when
+       * policy.hosts is configured: moderators, and people matching policy.hosts.when.
+       */
+      host?: boolean;
     };
 
 export interface Policy {

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { ProsodyAlgorithm } from '../../config/schema.js';
 import { diagnose, DoctorSettingsError, type DoctorReport, type ProsodySettings } from '../../doctor/prosody.js';
+import { auditProsodyConfig, parseProsodyConfig, type ProsodyFinding } from '../../doctor/prosody-config.js';
 import { guard, parse, UsageError } from '../args.js';
 
 const USAGE =
   'usage: jitsi-sso-gateway doctor <token|-> --app-id <id> (--secret <s> | --secret-file <f> | --public-key-file <f>\n' +
   '       | --asap-key-server <url> | --jwks-url <url>) --xmpp-domain <d> --room <room> [--tenant <t>]\n' +
-  '       [--issuer <iss>]... [--audience <aud>]... [--algorithm HS256|…|RS512] [--json]';
+  '       [--issuer <iss>]... [--audience <aud>]... [--algorithm HS256|…|RS512] [--json]\n' +
+  '       jitsi-sso-gateway doctor --prosody-config <file.cfg.lua> [--json]';
 
 const ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512'];
 
@@ -40,6 +42,12 @@ export function formatReport(report: DoctorReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** One block per finding: `warning <code> (<where>)` and the explanation; or a line saying all is well. */
+export function formatFindings(findings: readonly ProsodyFinding[]): string {
+  if (findings.length === 0) return 'no problems found for the gateway\'s journeys (wait for host, token domain, guests)\n';
+  return `${findings.map((finding) => `${finding.level} ${finding.code} (${finding.where})\n  ${finding.message}`).join('\n')}\n`;
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -70,9 +78,16 @@ export async function run(argv: string[]): Promise<number> {
         audience: { type: 'string', multiple: true },
         algorithm: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'prosody-config': { type: 'string' },
       },
       true,
     );
+    if (values['prosody-config'] !== undefined) {
+      if (positionals.length > 0) throw new UsageError(`--prosody-config audits a Prosody configuration; check a token in a separate run\n${USAGE}`);
+      const findings = auditProsodyConfig(parseProsodyConfig(readFile('--prosody-config', values['prosody-config'])));
+      process.stdout.write(values.json ? `${JSON.stringify({ findings }, null, 2)}\n` : formatFindings(findings));
+      return findings.some((finding) => finding.level === 'warning') ? 1 : 0;
+    }
     if (positionals.length !== 1) throw new UsageError(`doctor needs exactly one token\n${USAGE}`);
     if (!values['app-id']) throw new UsageError(`--app-id is required\n${USAGE}`);
     if (!values['xmpp-domain']) throw new UsageError(`--xmpp-domain is required\n${USAGE}`);
