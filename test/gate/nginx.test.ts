@@ -358,6 +358,11 @@ describe('gate sign-in: hostile return URLs and tickets', () => {
       expect(response.status, rd).toBe(400);
       expect(response.headers.get('location'), rd).toBeNull();
     }
+    // The rest of the sign-in's input: unknown target, provider names that are no names, repeated rd.
+    expect((await get(`${gw.url}/sso/gate/start/nope?rd=%2F`)).status).toBe(404);
+    expect((await get(`${gw.url}/sso/gate/start/meet?rd=%2F&provider=..%2Fx`)).status).toBe(404);
+    expect((await get(`${gw.url}/sso/gate/start/meet?rd=%2F&provider=other`)).status).toBe(404);
+    expect((await get(`${gw.url}/sso/gate/start/meet?rd=%2Fa&rd=https%3A%2F%2Fevil.example`)).status).toBe(400);
   });
 
   it('sends a refused navigation to sign-in with check-redirect (Traefik, Envoy) and answers 401 to the rest', async () => {
