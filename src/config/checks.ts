@@ -1,3 +1,4 @@
+import { deflateRawSync } from 'node:zlib';
 import type { ConfigIssue } from './errors.js';
 import { PROSODY_ALGORITHMS, type Config } from './schema.js';
 import { loadKeyring } from '../keys/keyring.js';
@@ -130,6 +131,24 @@ export function secretWeakness(secret: string): string | undefined {
     return 'looks like a default or example value';
   }
   if (new Set(secret).size < 10) return 'has too few distinct characters to be random';
+  return patternWeakness(secret);
+}
+
+/**
+ * Patterned secrets that are long enough and have enough distinct characters: a block repeated
+ * (`<16 characters>` four times, `passwordpassword…`), or a run through the alphabet
+ * (`abc…XYZ0…9`). Two estimates: how far DEFLATE compresses the secret (repetition compresses; 32
+ * random bytes in base64 or hex stay above 40 bytes), and how many neighbouring characters are
+ * consecutive (about 3 % in base64, 12 % in hex, nearly all in a run).
+ */
+function patternWeakness(secret: string): string | undefined {
+  const compressed = deflateRawSync(Buffer.from(secret, 'utf8'), { level: 9 }).length;
+  if (compressed < MIN_SECRET_BYTES) {
+    return `is patterned: it compresses to ${compressed} bytes (repeated blocks or words), far less than ${MIN_SECRET_BYTES} random bytes`;
+  }
+  let steps = 0;
+  for (let i = 1; i < secret.length; i += 1) if (Math.abs(secret.charCodeAt(i) - secret.charCodeAt(i - 1)) === 1) steps += 1;
+  if (steps > 0.4 * (secret.length - 1)) return 'is patterned: mostly runs of consecutive characters (abc…, 123…), not random';
   return undefined;
 }
 

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { applyEnvOverrides } from './env.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { configSchema, PROSODY_ALGORITHMS, type Config } from './schema.js';
-import { isRecord, resolveSecretFiles, SecretFileError } from './secrets.js';
+import { isRecord, resolveSecretFiles, SecretFileError, type OpenSecretFile } from './secrets.js';
 import { checkConfig } from './checks.js';
 
 export interface LoadedConfig {
@@ -60,8 +60,9 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 /** Validates already-parsed settings (a YAML document as an object). */
 export function parseConfig(raw: Record<string, unknown>, source = 'inline'): LoadedConfig {
   const copy = structuredClone(raw);
+  const openFiles: OpenSecretFile[] = [];
   try {
-    resolveSecretFiles(copy);
+    resolveSecretFiles(copy, [], openFiles);
   } catch (error) {
     if (error instanceof SecretFileError) throw new ConfigError([{ path: error.path, problem: error.message }], source);
     throw error;
@@ -70,6 +71,11 @@ export function parseConfig(raw: Record<string, unknown>, source = 'inline'): Lo
   if (!result.success) throw new ConfigError(zodIssues(result.error), source);
   const { issues, warnings } = checkConfig(result.data);
   if (issues.length > 0) throw new ConfigError(issues, source);
+  for (const open of openFiles) {
+    warnings.push(
+      `${open.field}: ${open.file} is readable by every user (mode ${open.mode.toString(8).padStart(4, '0')}); make it readable by the gateway only: chmod 600 (or 640 with a group), in Kubernetes the Secret volume's defaultMode: 0400`,
+    );
+  }
   return { config: result.data, warnings, source };
 }
 

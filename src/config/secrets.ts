@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 /**
  * Field names that hold secrets. Each also accepts `<name>File` in YAML (and `..._FILE` in the
@@ -23,10 +23,22 @@ export class SecretFileError extends Error {
   }
 }
 
-/** Replaces every `<secret>File: /path` by `<secret>: <file content>`, in place, recursively. */
-export function resolveSecretFiles(node: unknown, path: string[] = []): void {
+/** A secret file that every user of the machine (or container) may read: a warning for check-config. */
+export interface OpenSecretFile {
+  field: string;
+  file: string;
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+}
+
+/**
+ * Replaces every `<secret>File: /path` by `<secret>: <file content>`, in place, recursively.
+ * Files readable by others (mode o+r, e.g. Kubernetes' default 0644 for mounted Secrets) are
+ * reported in `open`.
+ */
+export function resolveSecretFiles(node: unknown, path: string[] = [], open: OpenSecretFile[] = []): void {
   if (Array.isArray(node)) {
-    node.forEach((item, index) => resolveSecretFiles(item, [...path, String(index)]));
+    node.forEach((item, index) => resolveSecretFiles(item, [...path, String(index)], open));
     return;
   }
   if (!isRecord(node)) return;
@@ -53,8 +65,10 @@ export function resolveSecretFiles(node: unknown, path: string[] = []): void {
       }
       node[base] = content.replace(/\r?\n$/, '');
       delete node[key];
+      const mode = statSync(file).mode & 0o777;
+      if ((mode & 0o004) !== 0) open.push({ field: fieldPath, file, mode });
     } else {
-      resolveSecretFiles(node[key], [...path, key]);
+      resolveSecretFiles(node[key], [...path, key], open);
     }
   }
 }

@@ -74,7 +74,7 @@ describe('sources: YAML file, env overrides, *_FILE secrets', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jsg-config-'));
   const secret = strongSecret();
   const secretFile = join(dir, 'secret');
-  writeFileSync(secretFile, `${secret}\n`);
+  writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 }); // readable by others would be a warning
 
   it('reads YAML, secretFile, and env overrides with __ paths', () => {
     const file = join(dir, 'config.yaml');
