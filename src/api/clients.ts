@@ -19,6 +19,9 @@ export class ApiClient {
   private readonly everyRoom: boolean;
   /** Audit and metrics label: `api:<client>`. */
   readonly principal: string;
+  private readonly mayBypassLobby: boolean;
+  /** Features it may turn on; undefined: every feature. */
+  private readonly features: ReadonlySet<string> | undefined;
 
   constructor(
     readonly name: string,
@@ -31,6 +34,27 @@ export class ApiClient {
     this.rooms = config.rooms.map(compileGlob);
     this.everyRoom = this.rooms.some((glob) => glob.matchesEverything);
     this.principal = `api:${name}`;
+    this.mayBypassLobby = config.mayBypassLobby ?? config.mayIssueModerator;
+    this.features = config.features ? new Set(config.features) : config.mayIssueModerator ? undefined : new Set();
+  }
+
+  /**
+   * What the client puts into a token beyond the role (tokens and invites): lobby bypass and
+   * features it turns on are rights, bounded by its scope like moderator rights. Turning a feature
+   * off only takes a right away, so it is always allowed.
+   */
+  assertTokenContents(contents: { lobbyBypass?: boolean | undefined; features?: Readonly<Record<string, boolean | undefined>> | undefined }): void {
+    if (contents.lobbyBypass === true && !this.mayBypassLobby) {
+      throw this.forbidden('This API client may not let people bypass the lobby (lobbyBypass: true needs mayBypassLobby).', { field: 'lobbyBypass' });
+    }
+    if (contents.features === undefined || this.features === undefined) return;
+    const allowed = this.features;
+    const refused = Object.entries(contents.features)
+      .filter(([feature, on]) => on === true && !allowed.has(feature))
+      .map(([feature]) => feature);
+    if (refused.length > 0) {
+      throw this.forbidden(`This API client may not turn on ${refused.join(', ')} (api.clients.${this.name}.features).`, { field: 'features', refused: refused.join(',') });
+    }
   }
 
   assertOperation(operation: ApiOperation): void {

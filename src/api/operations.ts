@@ -64,6 +64,7 @@ export function issueToken(deps: ApiDeps, client: ApiClient, body: TokenRequestB
     throw new GatewayError(400, 'invalid_request', `affiliation "${body.affiliation}" contradicts role "${body.role}" (owner, moderator and teacher are moderators in Jitsi).`);
   }
   client.assertModerator(moderator);
+  client.assertTokenContents(body);
   const ttlSeconds = client.tokenTtl(body.ttlSeconds, target);
   const features = body.features ?? NO_FEATURES;
   if (body.features !== undefined) assertFeaturesAllowed(target, features);
@@ -181,7 +182,10 @@ export async function createInvite(deps: ApiDeps, caller: Caller, body: InviteRe
   const client = caller.kind === 'client' ? caller.client : undefined;
   client?.assertOperation('invites');
   const { target, location } = locateFor(deps, client, body);
-  if (client) client.assertModerator(body.role === 'moderator');
+  if (client) {
+    client.assertModerator(body.role === 'moderator');
+    client.assertTokenContents(body);
+  }
   else if (caller.kind === 'person') await assertModerates(deps, caller.identity, location);
   const { invites } = deps.settings;
   if (body.uses > invites.maxUses) throw new GatewayError(400, 'invalid_request', `uses may be at most ${invites.maxUses}.`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { httpUrlField } from './fields.js';
 import { roomPattern, tenantOrRoot } from './policy.js';
+import { JITSI_FEATURES } from '../tokens/features.js';
 
 /**
  * API clients for backends: the token API, the room registry and invites (docs/api.md). A client
@@ -38,6 +39,13 @@ export const apiClientSchema = z
     rooms: z.array(roomPattern).min(1).default(['*']),
     /** May ask for moderator tokens and moderator invites, and register moderators for rooms. */
     mayIssueModerator: z.boolean().default(false),
+    /** May set lobbyBypass: true in tokens and invites. Default: as mayIssueModerator. */
+    mayBypassLobby: z.boolean().optional(),
+    /**
+     * Features the client may turn on (`true`) in tokens and invites; turning one off is always
+     * allowed. Default: every feature when mayIssueModerator, none otherwise.
+     */
+    features: z.array(z.enum(JITSI_FEATURES)).max(JITSI_FEATURES.length).optional(),
     /** Longest token lifetime it may ask for (the target's maxTokenTtlSeconds caps it too). */
     maxTtlSeconds: seconds.max(86400).default(600),
     /** Requests per minute (fixed window, shared by all replicas through the store). */

@@ -120,7 +120,9 @@ function describeClient(client: ApiClientConfig): string {
     client.rooms.includes('*') ? 'every room' : `rooms matching ${quoteList(client.rooms)}`,
   ].join(', ');
   const role = client.mayIssueModerator ? 'may issue moderator tokens' : 'participant tokens only';
-  return `${client.operations.join(', ')} on ${where}; ${role}; tokens up to ${client.maxTtlSeconds} s; ${client.rateLimitPerMinute} requests/min; authenticates with ${auth}`;
+  const lobby = client.mayBypassLobby ?? client.mayIssueModerator ? 'may let people bypass the lobby' : 'no lobby bypass';
+  const features = client.features ? (client.features.length > 0 ? `may turn on ${client.features.join(', ')}` : 'may turn on no features') : client.mayIssueModerator ? 'may turn on any feature' : 'may turn on no features';
+  return `${client.operations.join(', ')} on ${where}; ${role}; ${lobby}; ${features}; tokens up to ${client.maxTtlSeconds} s; ${client.rateLimitPerMinute} requests/min; authenticates with ${auth}`;
 }
 
 interface Problem {

@@ -79,7 +79,7 @@ describe('explainPolicy: the rule set in plain words', () => {
         },
       },
     );
-    expect(lines).toContain('api client booking: tokens, rooms, invites on every target, tenants "acme" or "hr", rooms matching "booking-*"; may issue moderator tokens; tokens up to 7200 s; 600 requests/min; authenticates with a secret (sha256 hash)');
+    expect(lines).toContain('api client booking: tokens, rooms, invites on every target, tenants "acme" or "hr", rooms matching "booking-*"; may issue moderator tokens; may let people bypass the lobby; may turn on any feature; tokens up to 7200 s; 600 requests/min; authenticates with a secret (sha256 hash)');
     expect(warnings).toEqual([
       'api.clients.booking.tenants names "hr", which none of its targets serves',
       "api.clients.booking.maxTtlSeconds (7200) is above the targets' maxTokenTtlSeconds (3600); the target's cap applies",
