@@ -6,7 +6,8 @@ import type { JitsiTarget } from '../tokens/target.js';
 import { targetOrigin } from './deliver.js';
 import { DONE, page, redirect, runSteps, type Flow, type Outcome, type Step } from './flow.js';
 import { single } from './request.js';
-import { clearSessionCookie, endSession, loadSession, revokeIndexed, type LoadedSession } from './session.js';
+import { clearSessionCookie, endSession, loadSession, loadSessionById, revokeIndexed, type LoadedSession } from './session.js';
+import { readIdTokenHint } from '../token-service/id-token.js';
 
 /**
  * GET /logout — Jitsi's tokenLogoutUrl:
@@ -46,6 +47,27 @@ export const endGatewaySession: Step<LogoutFlow> = async function endGatewaySess
   flow.out.cookies.push(clearSessionCookie(flow.services));
 };
 
+/**
+ * Jitsi's inline logout adds `id_token_hint=<the token service's ID token>` to tokenLogoutUrl and
+ * loads it in a hidden iframe; with the gateway on another site that iframe carries no gateway
+ * cookie. A hint this gateway signed names the session (`sid`): it ends too, and with it every
+ * refresh token issued in it. A hint that does not verify is ignored (the logout still answers).
+ */
+export const endHintedSession: Step<LogoutFlow> = async function endHintedSession(flow) {
+  const hint = single(flow.http.query, 'id_token_hint');
+  if (!hint) return;
+  const { tokenService } = flow.services;
+  const named = await readIdTokenHint(tokenService.key, hint, { issuer: tokenService.issuer, clientIds: tokenService.clients.ids, maxAgeSeconds: flow.services.config.session.ttlSeconds });
+  if (!named) {
+    flow.services.logger.info({ requestId: flow.http.requestId }, 'logout: id_token_hint not issued by this gateway, ignored');
+    return;
+  }
+  const session = await loadSessionById(flow.services.store, named.sid);
+  if (!session || personKeyOf(session.session.identity) !== named.sub) return;
+  await endSession(flow.services.store, session);
+  flow.services.logger.info({ requestId: flow.http.requestId, person: named.sub }, 'gateway session ended (logout by id_token_hint)');
+};
+
 export const answerInlineFrame: Step<LogoutFlow> = function answerInlineFrame(flow) {
   if (!flow.inline) return;
   const target = flow.target as JitsiTarget;
@@ -75,7 +97,7 @@ export const showSignedOut: Step<LogoutFlow> = function showSignedOut(flow) {
   return DONE;
 };
 
-export const LOGOUT_STEPS: ReadonlyArray<Step<LogoutFlow>> = [readLogoutRequest, endGatewaySession, answerInlineFrame, logoutAtProvider, showSignedOut];
+export const LOGOUT_STEPS: ReadonlyArray<Step<LogoutFlow>> = [readLogoutRequest, endGatewaySession, endHintedSession, answerInlineFrame, logoutAtProvider, showSignedOut];
 
 /** GET /logout/done: where the IdP sends people after its logout. */
 export const LOGGED_OUT_STEPS: ReadonlyArray<Step<LogoutFlow>> = [readLogoutRequest, showSignedOut];

@@ -34,6 +34,10 @@ export class SsoClients {
     }
   }
 
+  get ids(): string[] {
+    return [...this.byId.keys()];
+  }
+
   get size(): number {
     return this.byId.size;
   }

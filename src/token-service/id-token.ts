@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { jwtVerify, SignJWT } from 'jose';
 import type { ConfigIssue } from '../config/errors.js';
 import { randomBase64url } from '../security/random.js';
 
@@ -26,6 +26,8 @@ export interface IdTokenClaims {
   /** Seconds since the epoch when the person signed in at the IdP (the gateway session's start). */
   authTime: number;
   nonce?: string | undefined;
+  /** The gateway session (store id): Jitsi hands the ID token back as tokenLogoutUrl's id_token_hint. */
+  sid: string;
   ttlSeconds: number;
 }
 
@@ -56,7 +58,7 @@ function idTokenKey(kid: string, alg: IdTokenKey['alg'], privateKey: KeyObject):
 
 export function signIdToken(key: IdTokenKey, claims: IdTokenClaims): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const payload: Record<string, unknown> = { azp: claims.aud, auth_time: claims.authTime };
+  const payload: Record<string, unknown> = { azp: claims.aud, auth_time: claims.authTime, sid: claims.sid };
   if (claims.nonce !== undefined) payload.nonce = claims.nonce;
   return new SignJWT(payload)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
@@ -66,4 +68,28 @@ export function signIdToken(key: IdTokenKey, claims: IdTokenClaims): Promise<str
     .setIssuedAt(now)
     .setExpirationTime(now + claims.ttlSeconds)
     .sign(key.privateKey);
+}
+
+/**
+ * An `id_token_hint` this service issued: signature, issuer and one of the client ids; expiry is
+ * not required (a logout hint is typically older than the ID token's few minutes). Returns the
+ * session and person it names, or undefined for anything else.
+ */
+export async function readIdTokenHint(
+  key: IdTokenKey,
+  hint: string,
+  expected: { issuer: string; clientIds: readonly string[]; maxAgeSeconds: number },
+): Promise<{ sid: string; sub: string } | undefined> {
+  if (hint.length > 8192 || expected.clientIds.length === 0) return undefined;
+  try {
+    const { payload } = await jwtVerify(hint, createPublicKey(key.privateKey), {
+      algorithms: [key.alg],
+      issuer: expected.issuer,
+      audience: [...expected.clientIds],
+      clockTolerance: expected.maxAgeSeconds,
+    });
+    return typeof payload.sid === 'string' && typeof payload.sub === 'string' ? { sid: payload.sid, sub: payload.sub } : undefined;
+  } catch {
+    return undefined;
+  }
 }

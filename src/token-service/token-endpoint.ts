@@ -106,6 +106,7 @@ async function answer(flow: TokenFlow, session: LoadedSession, location: RoomLoc
       aud: client.id,
       authTime: session.session.createdAt,
       nonce: refresh.nonce,
+      sid: session.id,
       ttlSeconds: settings.idTokenTtlSeconds,
     }),
     issueRefreshToken(services.store, grant, Math.min(settings.refreshTokenTtlSeconds, remaining), { newFamily: refresh.newFamily, familyTtlSeconds: remaining }),

@@ -263,6 +263,35 @@ describe("Jitsi's inline sign-in with the gateway as token service", { timeout: 
     await context.close();
   });
 
+  it("Jitsi's inline logout (tokenLogoutUrl?id_token_hint=…, no cookie on another site) ends the session and its refresh tokens; a forged hint does not", async () => {
+    const context = await newSiteContext();
+    const page = await context.newPage();
+    await page.goto(`${site.origin}/acme/Retro`);
+    const { code, verifier } = await captureCode(page, 'alice');
+    const tokens = await fetchToken(page, ssoForm(code, verifier));
+    if (!('body' in tokens)) throw new Error('token exchange blocked');
+    const idToken = String(tokens.body.id_token);
+    const logout = (hint: string) =>
+      new Promise<number>((resolve, reject) => {
+        httpsRequest(`${gatewayOrigin}/logout?inline=1&id_token_hint=${encodeURIComponent(hint)}`, { ca: tls.cert }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        }).on('error', reject).end();
+      });
+
+    // A hint with another signature: ignored, the session lives on.
+    const [header, payload] = idToken.split('.');
+    expect(await logout(`${header}.${payload}.${'A'.repeat(86)}`)).toBe(200);
+    const refreshed = await fetchToken(page, { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token), client_id: CLIENT_ID });
+    expect(refreshed).toMatchObject({ status: 200, body: { refresh_token: expect.any(String) } });
+
+    // The real one (no cookie: a request from node): the session ends, its refresh tokens with it.
+    expect(await logout(idToken)).toBe(200);
+    const after = await fetchToken(page, { grant_type: 'refresh_token', refresh_token: 'body' in refreshed ? String(refreshed.body.refresh_token) : '', client_id: CLIENT_ID });
+    expect(after).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    await context.close();
+  });
+
   it('hostile requests get the right OAuth error and no token', async () => {
     const context = await newSiteContext();
     const page = await context.newPage();
