@@ -1,7 +1,7 @@
 import { GatewayError } from '../http/errors.js';
 import { personKeyOf } from '../identity/person.js';
 import { DONE, need, redirect, runSteps, type Flow, type Step } from '../login/flow.js';
-import { mintForRoom } from '../login/mint.js';
+import { mintOrJoinAsGuest } from '../login/mint.js';
 import { single } from '../login/request.js';
 import { loadSessionById, type LoadedSession } from '../login/session.js';
 import type { JitsiTarget } from '../tokens/target.js';
@@ -15,7 +15,7 @@ import { takeTicket, type GateTicket } from './ticket.js';
  *
  *   find the target → take the ticket (once; for this target) → load its session → set the gate
  *   pass on this host → the return URL names a meeting: mint for it (policy decides, as for every
- *   login) and redirect there with `#jwt=`; else back to the return URL as it was.
+ *   login, policy.hosts included) and redirect there with `#jwt=`; else back to the return URL as it was.
  */
 
 export interface EnterFlow extends Flow {
@@ -64,8 +64,11 @@ export const goToMeeting: Step<EnterFlow> = async function goToMeeting(flow) {
     flow.out.outcome = redirect(returnUrl.href);
     return DONE;
   }
-  const issued = await mintForRoom(flow.services, { identity: need(flow.session, 'session').session.identity, target, location, requestId: flow.http.requestId });
-  flow.out.outcome = redirect(target.joinUrl(location, issued.token));
+  // As the login does: refused by the policy is a 403 page; let in but not a host, with
+  // policy.hosts.others: guest, back to the meeting without a token (as a guest, past the gate).
+  const identity = need(flow.session, 'session').session.identity;
+  const issued = await mintOrJoinAsGuest(flow.services, { identity, target, location, requestId: flow.http.requestId }, 'redirect');
+  flow.out.outcome = redirect(target.joinUrl(location, issued?.token));
   return DONE;
 };
 
