@@ -31,6 +31,13 @@ export function explainPolicy(config: ExplainConfig): PolicyExplanation {
   lines.push(`  otherwise (policy.default) → ${describeOutcome(config.policy.default)}${catchAll ? ` (never used: rule ${label(catchAll)} matches every request)` : ''}`);
   lines.push('  rooms registered over the API (PUT /api/v1/rooms/…) override these rules for that room: listed moderators get moderator, listed members participant, and on members-only rooms nobody else may enter');
   lines.push('  guests with an invite link (/invite/<id>) enter with the role the invite names, without these rules');
+  const hosts = config.policy.hosts;
+  if (hosts) {
+    const more = hosts.when.map((when) => describeWhen(scopedWhen(when, scope)));
+    lines.push(
+      `  hosts (policy.hosts; any token opens a room for guests waiting for a host): the room's moderators${more.length > 0 ? `, and anyone ${more.join('; or ')}` : ''}; others let in ${hosts.others === 'guest' ? 'go back to the meeting without a token, as guests' : 'are refused'}`,
+    );
+  }
 
   const dead = new Set<number>();
   for (const rule of rules) {

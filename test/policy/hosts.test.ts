@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createTargets } from '../../src/gateway.js';
 import type { Identity } from '../../src/identity/identity.js';
 import { createPolicy } from '../../src/policy/engine.js';
+import { explainPolicy } from '../../src/policy/explain.js';
 import type { Decision } from '../../src/policy/policy.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { hsConfig } from '../support/config.js';
@@ -42,4 +43,11 @@ describe('who may host a room', () => {
   ])('%s', async (_what, hosts, identity, registryModerator, expected) => {
     expect(await decide(hosts, identity, registryModerator)).toBe(expected);
   });
+});
+
+it('check-config explains who hosts', () => {
+  const { config } = hsConfig({ providers: { corp: { kind: 'dev' } }, mode: 'demo', policy: { rules, hosts: { when: [{ groups: 'teachers' }], others: 'deny' } } });
+  expect(explainPolicy(config).lines).toContain(
+    '  hosts (policy.hosts; any token opens a room for guests waiting for a host): the room\'s moderators, and anyone when signed in with "corp", and in group "teachers"; others let in are refused',
+  );
 });

@@ -27,6 +27,7 @@ export async function run(argv: string[]): Promise<number> {
         const where = [c.rootRooms ? 'rooms without tenant' : undefined, c.tenants.length > 0 ? `tenants ${c.tenants.join(', ')}` : undefined].filter(Boolean).join(' and ');
         lines.push(`  target ${target.name}: ${c.url} (${where}); ${c.algorithm} tokens, iss=${target.issuer} aud=${c.audience} sub=<tenant>|${c.xmppDomain}; lifetime ${c.tokenTtlSeconds}s (max ${c.maxTokenTtlSeconds}s), nbf ${c.nbfSkewSeconds}s in the past`);
         for (const key of target.keyring?.published ?? []) lines.push(`    key ${key.kid} (${key.status}) published at /asap/${key.asapName}.pem`);
+        if (c.sso) lines.push(`    inline sign-in (config.sso) client ${c.sso.clientId}: codes go to ${c.sso.redirectUri ?? `${new URL(c.url).origin}/static/sso.html`}`);
       }
       for (const [name, provider] of Object.entries(config.providers)) lines.push(`  provider ${name}: ${provider.kind}`);
     }
