@@ -1,6 +1,7 @@
 import * as client from 'openid-client';
 import { GatewayError } from '../../http/errors.js';
 import { idpMisconfigured } from '../misconfigured.js';
+import type { IdTokenProblem } from './id-token-claims.js';
 
 /**
  * How openid-client's failures reach the person: one table, so every failure has one status,
@@ -106,6 +107,15 @@ function misconfiguration(error: unknown, provider: string, displayName: string,
     default:
       return undefined;
   }
+}
+
+/** An ID token the gateway's own checks refuse (src/idp/oidc/id-token-claims.ts). */
+export function idTokenRefused(problem: IdTokenProblem, provider: string, displayName: string, settings: FailureSettings): GatewayError {
+  if (problem.claim === 'iat') return idpFailureWithClock({ provider, displayName }, 'iat', 'issued in the future', -problem.skewSeconds, settings);
+  return new GatewayError(400, 'invalid_request', `The sign-in answer from ${displayName} could not be verified: ${CLAIM_MESSAGES.azp}. ${startAgain}`, {
+    level: 'warn',
+    detail: { provider, stage: 'authorization code exchange', check: 'azp', claim: 'azp' },
+  });
 }
 
 function idpFailureWithClock(

@@ -7,7 +7,8 @@ import { IdentityMappingError, mapIdentity, missingFields } from '../../identity
 import type { BackchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart } from '../provider.js';
 import { idpMisconfigured } from '../misconfigured.js';
 import { DiscoveryCache, type DiscoveryLog, type LoadedMetadata } from './discovery.js';
-import { idpFailure, type FailureSettings } from './errors.js';
+import { idpFailure, idTokenRefused, type FailureSettings } from './errors.js';
+import { idTokenProblem } from './id-token-claims.js';
 import { backchannelFetch } from './http.js';
 import { verifyIdTokenSignature } from './id-token-signature.js';
 import { logoutTokenFromBody, verifyLogoutToken } from './logout-token.js';
@@ -17,7 +18,8 @@ import type { OidcProviderSettings } from './settings.js';
  * OpenID Connect provider kind: authorization code flow with PKCE (S256), `state` (the login
  * transaction id) and `nonce`, on openid-client v6.
  *
- * - ID tokens: openid-client checks iss, aud, azp, exp, iat, nonce and the alg; the signature is
+ * - ID tokens: openid-client checks iss, aud, exp, iat, nonce and the alg, id-token-claims.ts
+ *   azp (also for one audience) and an iat in the future; the signature is
  *   also verified against the IdP's JWKS (id-token-signature.ts, node:crypto with cached
  *   KeyObjects, in place of openid-client's WebCrypto `enableNonRepudiationChecks` for the code
  *   exchange), so an in-cluster plain-http back channel cannot be used to slip in a forged token.
@@ -151,6 +153,8 @@ export class OidcProvider implements IdentityProvider {
     if (!idClaims || !tokens.id_token) {
       throw new GatewayError(502, 'idp_error', `${this.displayName} did not send an ID token.`, { detail: { provider: this.name } });
     }
+    const problem = idTokenProblem(idClaims, this.settings);
+    if (problem) throw idTokenRefused(problem, this.name, this.displayName, this.failureSettings());
     let claims: Record<string, unknown> = { ...idClaims };
     const wantUserinfo =
       this.settings.userinfo === 'always' ||
