@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# Debian's nginx: the reverse proxy in front of the gateway (forward-auth gate, docker-jitsi-meet example).
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 # LemonLDAP::NG (the real CAS server) is installed by test/support/lemonldap/up.sh on first use.
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -182,7 +182,12 @@ describe('the provider chooser and an unreachable IdP', { timeout: 60_000 }, () 
       providers: { corp: { kind: 'oidc', displayName: 'Example University SSO', issuer: `http://127.0.0.1:${closedPort}`, clientId: 'gw', clientSecret: 'gw-secret', timeoutMs: 500 } },
     });
     [two, down] = await Promise.all([
-      startDemo((defaults) => ({ ...defaults, providers: { demo: { kind: 'dev' }, partner: { kind: 'dev', displayName: 'Partner University' } } })),
+      startDemo((defaults) => ({
+        ...defaults,
+        providers: { demo: { kind: 'dev' }, partner: { kind: 'dev', displayName: 'Partner University' } },
+        // The demo's group rules name no provider: with two, they must say whose groups they mean.
+        policy: { ...(defaults.policy as Record<string, unknown>), defaultProviders: 'demo' },
+      })),
       createGateway(parseConfig(settings)).then((gateway) => listen(gateway, downPort, '127.0.0.1')),
     ]);
   });
