@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -116,4 +116,14 @@ describe('doctor --prosody-config', () => {
     expect(out[0]).toContain('warning allow-empty-token (VirtualHost "meet.example.com")');
     expect(out[1]).toContain('no problems found');
   });
+});
+
+it('the Prosody configuration docs/jitsi.md gives for guests who wait for a host passes the audit', () => {
+  const doc = readFileSync(new URL('../../docs/jitsi.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## 1. Guests wait for a host'), doc.indexOf('## 2.'));
+  const lua = /```lua\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  expect(lua).toContain('muc_wait_for_host');
+  expect(codes(lua)).toEqual([]);
+  // ...and the same file with the module's default left in place is caught.
+  expect(codes(lua.replace('wait_for_host_disable_auto_owners = true', ''))).toEqual(['wait-for-host-auto-owners @ Component "conference.meet.example.com"']);
 });
