@@ -1,4 +1,11 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { createLogger } from '../../src/observability/logger.js';
 import { casPolicy, CasBrowser } from '../support/cas-gateway.js';
 import { casLogout, ensureLemonldap, type LemonldapInstance } from '../support/lemonldap.js';
@@ -26,6 +33,7 @@ let redis: RedisServer;
 let idp: LemonldapInstance;
 let gw: RunningGateway;
 const lines: string[] = [];
+let gatewayConfig: Record<string, unknown>;
 
 beforeAll(async () => {
   const [redisServer, port] = await Promise.all([startRedis(), freePort()]);
@@ -43,8 +51,9 @@ beforeAll(async () => {
     llng: { preset: 'lemonldap-oidc', issuer: idp.oidcIssuer, clientId: idp.clientId, clientSecret: idp.clientSecret },
     llngcas: { preset: 'lemonldap-cas', baseUrl: idp.casUrl },
   };
+  gatewayConfig = gatewaySettings(port, redis.url, providers, { policy: casPolicy(providers) });
   gw = await startGateway(
-    gatewaySettings(port, redis.url, providers, { policy: casPolicy(providers) }),
+    gatewayConfig,
     port,
     { logger },
   );
@@ -161,5 +170,36 @@ describe('lemonldap-cas preset at its defaults against LemonLDAP::NG 2.16', () =
     const line = logSince(from).find((entry) => entry.casCode === 'INVALID_SERVICE');
     expect(String(line?.msg)).toContain('CAS answered INVALID_SERVICE: the ticket was issued for another service URL than the one validated');
     expect(String(line?.msg)).toContain('if it happens to everyone');
+  });
+});
+
+describe('providers check against LemonLDAP::NG 2.16', () => {
+  const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+  async function check(name: string, providers: Record<string, unknown>): Promise<{ code: number; stdout: string }> {
+    const file = join(mkdtempSync(join(tmpdir(), 'jsg-llng-check-')), 'config.yaml');
+    writeFileSync(file, stringify({ ...gatewayConfig, policy: undefined, store: undefined, providers }));
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'providers', 'check', name, '--config', file], { env: { PATH: process.env.PATH } });
+      return { code: 0, stdout };
+    } catch (error) {
+      return { code: (error as { code: number }).code, stdout: (error as { stdout: string }).stdout };
+    }
+  }
+  const oidc = () => ({ preset: 'lemonldap-oidc', issuer: idp.oidcIssuer, clientId: idp.clientId, clientSecret: idp.clientSecret });
+
+  it('the presets at their defaults are ready (client authenticated, CAS validation answers for the service URL)', async () => {
+    const llng = await check('llng', { llng: oidc() });
+    expect(llng.stdout).toContain('✓ client authentication: the IdP authenticated client jitsi-gw with client_secret_post');
+    expect(llng.code).toBe(0);
+    const cas = await check('llngcas', { llngcas: { preset: 'lemonldap-cas', baseUrl: idp.casUrl } });
+    expect(cas.stdout).toContain('(a made-up ticket is refused with INVALID_TICKET)');
+    expect(cas.code).toBe(0);
+  });
+
+  it('client_secret_basic (the old default): LemonLDAP refuses the form-encoded client id, and the fix says so', async () => {
+    const basic = await check('llng', { llng: { ...oidc(), clientAuth: 'client_secret_basic' } });
+    expect(basic.stdout).toContain("✗ client authentication: the IdP refused the gateway's client authentication (method client_secret_basic, client id jitsi-gw)");
+    expect(basic.stdout).toContain('which some IdPs such as LemonLDAP::NG do not decode: use client_secret_post there');
+    expect(basic.code).toBe(1);
   });
 });

@@ -31,7 +31,7 @@ export const TX_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** A service ticket as the gateway accepts it at the callback (CAS: MUST start with ST-). */
 export const SERVICE_TICKET_PATTERN = /^ST-[A-Za-z0-9._-]{1,253}$/;
 
-const VALIDATE_PATHS: Record<CasVersion, string> = {
+export const VALIDATE_PATHS: Record<CasVersion, string> = {
   '3.0': '/p3/serviceValidate',
   '2.0': '/serviceValidate',
   '1.0': '/validate',

@@ -56,15 +56,26 @@ export function clientAuthRefused(settings: Pick<FailureSettings, 'clientId' | '
 }
 
 /**
+ * The OAuth error code of a failed token request: from the JSON body, or from the
+ * WWW-Authenticate challenge of a 401 (openid-client throws WWWAuthenticateChallengeError then).
+ */
+export function oauthErrorOf(error: unknown): string | undefined {
+  if (error instanceof client.ResponseBodyError) return error.error;
+  if (error instanceof client.WWWAuthenticateChallengeError) {
+    return error.cause.map((challenge) => challenge.parameters.error).find((value): value is string => typeof value === 'string');
+  }
+  return undefined;
+}
+
+/**
  * The failures that come from the gateway's and the IdP's settings, not from the person: client
  * authentication, keys, algorithms, clocks. Undefined for anything else.
  */
 function misconfiguration(error: unknown, provider: string, displayName: string, stage: string, settings: FailureSettings): GatewayError | undefined {
   const base = { provider, displayName, detail: { stage } };
   const status = (error as { status?: unknown }).status;
-  const oauthError = error instanceof client.ResponseBodyError ? error.error : undefined;
-  const challenge = error instanceof client.WWWAuthenticateChallengeError;
-  if (stage !== 'userinfo' && (oauthError === 'invalid_client' || status === 401 || (challenge && status === 401))) {
+  const oauthError = oauthErrorOf(error);
+  if (stage !== 'userinfo' && (oauthError === 'invalid_client' || status === 401)) {
     return idpMisconfigured({ ...base, ...clientAuthRefused(settings), detail: { stage, error: oauthError ?? 'HTTP 401', idpStatus: status } });
   }
   if (oauthError === 'unauthorized_client' || oauthError === 'unsupported_grant_type') {

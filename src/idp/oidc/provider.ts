@@ -298,7 +298,7 @@ export class OidcProvider implements IdentityProvider {
   }
 }
 
-async function clientAuthentication(settings: OidcProviderSettings): Promise<client.ClientAuth> {
+export async function clientAuthentication(settings: OidcProviderSettings): Promise<client.ClientAuth> {
   switch (settings.clientAuth) {
     case 'client_secret_basic':
       return client.ClientSecretBasic(settings.clientSecret);
