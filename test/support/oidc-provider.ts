@@ -43,6 +43,8 @@ export interface OidcProviderOptions {
   claimsOnlyInUserinfo?: boolean;
   /** Listen on this port (to bring a provider "back" where a gateway expects it). */
   port?: number;
+  /** More claims per scope (added to the defaults; a new scope name becomes a scope), to shape the provider like a given IdP. */
+  scopeClaims?: Record<string, string[]>;
 }
 
 export interface TestOidcProvider {
@@ -113,6 +115,14 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
   const port = (server.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${port}`;
 
+  const scopeClaims: Record<string, string[]> = {
+    openid: ['sub'],
+    profile: ['name', 'preferred_username', 'picture'],
+    email: ['email', 'email_verified'],
+    groups: ['groups'],
+    roles: ['realm_access'],
+  };
+  for (const [scope, claims] of Object.entries(options.scopeClaims ?? {})) scopeClaims[scope] = [...(scopeClaims[scope] ?? []), ...claims];
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey: JWK = { ...(await exportJWK(privateKey)), kid: `test-${port}`, alg: 'RS256', use: 'sig' };
 
@@ -129,14 +139,8 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
     },
     ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600, RefreshToken: 3600 },
     conformIdTokenClaims: options.claimsOnlyInUserinfo ?? true,
-    claims: {
-      openid: ['sub'],
-      profile: ['name', 'preferred_username', 'picture'],
-      email: ['email', 'email_verified'],
-      groups: ['groups'],
-      roles: ['realm_access'],
-    },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'groups', 'roles'],
+    claims: scopeClaims,
+    scopes: ['offline_access', ...Object.keys(scopeClaims)],
     features: {
       devInteractions: { enabled: false },
       backchannelLogout: { enabled: true },
