@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { boundedGet } from '../cas/http.js';
 import { MetadataError, parseIdpMetadata, type IdpMetadata } from './metadata.js';
+import { verifyMetadataSignature } from './metadata-signature.js';
 import type { SamlProviderSettings } from './settings.js';
 
 /**
@@ -26,10 +28,15 @@ export class MetadataSource {
   private closed = false;
   private loading: Promise<void> | undefined;
 
+  /** Federation certificates the metadata must be signed with (none: not checked). */
+  private readonly signers: string[];
+
   constructor(
     private readonly settings: SamlProviderSettings['idp'],
     private readonly deps: MetadataSourceDeps,
-  ) {}
+  ) {
+    this.signers = [...(settings.metadataSigningCertificates ?? []), ...(settings.metadataSigningCertificateFiles ?? []).map((file) => readFileSync(file, 'utf8'))];
+  }
 
   /** First load; never throws (the provider starts without metadata and retries). */
   async start(): Promise<void> {
@@ -73,7 +80,8 @@ export class MetadataSource {
   private async attempt(): Promise<void> {
     const started = Date.now();
     try {
-      const xml = await this.read();
+      const raw = await this.read();
+      const xml = this.signers.length > 0 ? verifyMetadataSignature(raw, this.signers) : raw;
       const metadata = parseIdpMetadata(xml, this.settings.entityId);
       if (metadata.validUntil !== undefined && metadata.validUntil <= Date.now()) throw new MetadataError('metadata has expired (validUntil is in the past)');
       const changed = !this.current || JSON.stringify(this.current) !== JSON.stringify(metadata);

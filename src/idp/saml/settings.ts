@@ -17,6 +17,13 @@ export const samlIdpSchema = z
     metadataFile: z.string().min(1).optional(),
     /** The metadata XML itself. */
     metadata: z.string().min(1).optional(),
+    /**
+     * PEM certificate(s) of the federation (or whoever signs the metadata): when set, the metadata
+     * must carry a valid signature by one of them, and unsigned or expired metadata is refused.
+     */
+    metadataSigningCertificates: z.array(z.string().min(1)).min(1).max(4).optional(),
+    /** Files holding those certificates. */
+    metadataSigningCertificateFiles: z.array(z.string().min(1)).min(1).max(4).optional(),
     /** The IdP's entityID; required when the metadata holds several entities (an aggregate). */
     entityId: z.string().min(1).max(1024).optional(),
     /** How often metadataUrl is fetched again. */

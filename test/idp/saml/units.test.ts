@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { attributeClaims, friendlyName, samlIdentity } from '../../../src/idp/saml/attributes.js';
 import { MetadataError, parseIdpMetadata, scopeAllowed } from '../../../src/idp/saml/metadata.js';
 import { readRedirectMessage } from '../../../src/idp/saml/redirect-binding.js';
+import { MetadataSource } from '../../../src/idp/saml/metadata-source.js';
+import { verifyMetadataSignature } from '../../../src/idp/saml/metadata-signature.js';
+import { SignedXml } from 'xml-crypto';
 import { samlAttributesSchema, samlProviderSchema } from '../../../src/idp/saml/settings.js';
 import { makeKeyPair, TestSamlIdp } from '../../support/saml-idp.js';
 
@@ -116,7 +119,7 @@ describe('settings', () => {
 });
 
 describe('presets', () => {
-  const presets = ['shibboleth', 'lemonldap-saml', 'keycloak-saml', 'adfs', 'entra-id-saml'];
+  const presets = ['shibboleth', 'lemonldap-saml', 'keycloak-saml', 'adfs', 'entra-id-saml', 'federation-renater'];
   it.each(presets)('%s is a valid SAML preset that says what to register', async (name) => {
     const { loadPreset, providerSchema } = await import('../../../src/config/providers.js');
     const preset = loadPreset(name);
@@ -130,5 +133,50 @@ describe('presets', () => {
     const claims = { mail: ['bob@example.org'], eduPersonPrincipalName: ['bob@example.org'] };
     expect(samlIdentity('uni', undefined, claims, mapping).emailVerified).toBe(false);
     expect(samlIdentity('uni', undefined, claims, mapping, { emailsAuthoritative: true }).emailVerified).toBe(true);
+  });
+});
+
+describe('signed federation metadata', () => {
+  const federation = makeKeyPair('federation');
+  const other = new TestSamlIdp({ baseUrl: 'https://idp.other.example.net/idp', keys: idp.keys, rogue: idp.rogue });
+  const strip = (xml: string) => xml.replace(/^<\?xml[^>]*>\s*/, '');
+  const aggregate = (validUntil: string) =>
+    `<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" ID="_agg1" Name="urn:example:federation" validUntil="${validUntil}">${strip(idp.metadata({ scopes: ['example.org'] }))}${strip(other.metadata())}</md:EntitiesDescriptor>`;
+  const inAWeek = () => new Date(Date.now() + 7 * 86_400_000).toISOString();
+  function signAggregate(xml: string, signer = federation): string {
+    const sig = new SignedXml({ privateKey: signer.key, publicCert: signer.cert, signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
+    sig.addReference({ xpath: "/*[@ID='_agg1']", transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256' });
+    sig.computeSignature(xml, { location: { reference: "/*[@ID='_agg1']", action: 'prepend' } });
+    return sig.getSignedXml();
+  }
+  const log = { info: () => undefined, warn: () => undefined };
+  async function load(xml: string): Promise<MetadataSource> {
+    const source = new MetadataSource({ metadata: xml, metadataSigningCertificates: [federation.cert], entityId: other.entityId, refreshSeconds: 3600, timeoutMs: 1000, maxMetadataBytes: 10_000_000 }, { provider: 'fed', displayName: 'Federation', log });
+    await source.start();
+    return source;
+  }
+
+  it('a signed aggregate verifies with the federation certificate, and the configured IdP is taken from the signed bytes', async () => {
+    const source = await load(signAggregate(aggregate(inAWeek())));
+    expect(source.get()?.entityId).toBe(other.entityId);
+    expect(verifyMetadataSignature(signAggregate(aggregate(inAWeek())), [federation.cert])).toContain(idp.entityId);
+  });
+
+  it('refuses an unsigned aggregate, a tampered one, one signed by someone else, and an expired one', async () => {
+    expect(() => verifyMetadataSignature(aggregate(inAWeek()), [federation.cert])).toThrow(/not signed/);
+    const tampered = signAggregate(aggregate(inAWeek())).replace(other.ssoUrl, 'https://evil.example.net/sso');
+    expect(() => verifyMetadataSignature(tampered, [federation.cert])).toThrow(/does not verify/);
+    expect(() => verifyMetadataSignature(signAggregate(aggregate(inAWeek()), idp.rogue), [federation.cert])).toThrow(/does not verify/);
+    const expired = await load(signAggregate(aggregate(new Date(Date.now() - 60_000).toISOString())));
+    expect(expired.get()).toBeUndefined();
+    expect(expired.problem()).toMatch(/expired/);
+    const unsigned = await load(aggregate(inAWeek()));
+    expect(unsigned.problem()).toMatch(/not signed/);
+  });
+
+  it('refuses an unsigned IdP wrapped around the signed aggregate (signature wrapping on metadata)', () => {
+    const signed = signAggregate(aggregate(inAWeek()));
+    const wrapped = `<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" ID="_evil">${strip(new TestSamlIdp({ entityId: other.entityId, baseUrl: 'https://evil.example.net/idp', keys: idp.rogue, rogue: idp.rogue }).metadata())}${strip(signed)}</md:EntitiesDescriptor>`;
+    expect(() => verifyMetadataSignature(wrapped, [federation.cert])).toThrow(/not signed/);
   });
 });
