@@ -18,6 +18,9 @@ export interface HttpIn {
   acceptLanguage: string;
   /** The client's address (src/security/client-address.ts), where a step needs it (GET /login). */
   clientAddress: string | undefined;
+  /** Fetch metadata (Sec-Fetch-Site, Sec-Fetch-Dest), lowercase; empty when the browser sent none. */
+  fetchSite: string;
+  fetchDest: string;
 }
 
 export type Outcome =
@@ -28,6 +31,8 @@ export type Outcome =
       html: string;
       /** Who may frame the page (the silent logout iframe). */
       frameAncestors?: string[];
+      /** Where its form's submission may lead (the IdP a confirmed logout redirects to). */
+      formAction?: string[];
     }
   | { kind: 'empty'; status: number };
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from '../http/errors.js';
 import { personKeyOf } from '../identity/person.js';
 import type { BackchannelLogout, IdentityProvider } from '../idp/provider.js';
@@ -6,13 +6,17 @@ import type { JitsiTarget } from '../tokens/target.js';
 import { targetOrigin } from './deliver.js';
 import { DONE, page, redirect, runSteps, type Flow, type Outcome, type Step } from './flow.js';
 import { single } from './request.js';
+import { clearCookie, cookieOptions, isCookieValue, randomValue, serializeCookie, type CookieOptions } from './cookies.js';
 import { clearSessionCookie, endSession, loadSession, loadSessionById, revokeIndexed, type LoadedSession } from './session.js';
 import { readIdTokenHint } from '../token-service/id-token.js';
 
 /**
- * GET /logout — Jitsi's tokenLogoutUrl:
+ * GET /logout — Jitsi's tokenLogoutUrl: read the request → Jitsi's silent iframe (same site) signs
+ * out at once → anyone else gets a confirmation page whose form POSTs with a CSRF token.
  *
- *   read the request → end the gateway session → answer: the inline iframe gets
+ * POST /logout — the confirmed logout:
+ *
+ *   read the request → check the confirmation → end the gateway session → answer: the inline iframe gets
  *   postMessage({type: 'logout-success'}) to the Jitsi origin; a browser is sent to the IdP's
  *   RP-initiated logout (id_token_hint, post_logout_redirect_uri = <publicUrl>/logout/done) when it
  *   has one, else shown the signed-out page.
@@ -27,7 +31,81 @@ export interface LogoutFlow extends Flow {
   target?: JitsiTarget;
   inline?: boolean;
   session?: LoadedSession | undefined;
+  /** The confirmation form (POST /logout). */
+  form?: URLSearchParams;
+  /** An id_token_hint signed by this gateway came with the request. */
+  hintHonoured?: boolean;
 }
+
+/**
+ * The confirmation's CSRF token travels twice: in the page's form and in a cookie only the gateway
+ * can set (`__Host-` behind https). A POST whose two copies differ, or that lacks one, signs
+ * nobody out: a page elsewhere can neither read the token nor set the cookie.
+ */
+function confirmCookie(services: LogoutFlow['services']): { name: string; options: CookieOptions } {
+  const name = `${services.config.session.cookieName}_logout`;
+  if (services.publicUrl.startsWith('https:')) return { name: `__Host-${name}`, options: { secure: true, path: '/' } };
+  return { name, options: cookieOptions(services) };
+}
+
+/**
+ * Jitsi's silent logout iframe (tokenAuthInline): the one GET that signs out by itself, and only
+ * when the browser says it is an iframe of a page of this site (Sec-Fetch-Dest, Sec-Fetch-Site).
+ * A link, a redirect or a frame from elsewhere gets the confirmation page.
+ */
+export const signOutSilentFrame: Step<LogoutFlow> = async function signOutSilentFrame(flow) {
+  if (!flow.inline) return;
+  const { fetchDest, fetchSite } = flow.http;
+  if (fetchDest !== 'iframe' || (fetchSite !== 'same-origin' && fetchSite !== 'same-site')) return;
+  await endGatewaySession(flow);
+  await endHintedSession(flow);
+  return answerInlineFrame(flow);
+};
+
+/**
+ * An id_token_hint the gateway itself signed (its token service's ID tokens, which Jitsi's inline
+ * logout sends from another site, without the gateway cookie) is the relying party's proof: it
+ * signs out at once, as before.
+ */
+export const signOutByHint: Step<LogoutFlow> = async function signOutByHint(flow) {
+  await endHintedSession(flow);
+  if (!flow.hintHonoured) return;
+  await endGatewaySession(flow);
+  if (answerInlineFrame(flow) === DONE) return DONE;
+  if ((await logoutAtProvider(flow)) === DONE) return DONE;
+  return showSignedOut(flow);
+};
+
+export const askToConfirm: Step<LogoutFlow> = async function askToConfirm(flow) {
+  const { services } = flow;
+  const token = randomValue();
+  const cookie = confirmCookie(services);
+  const query = new URLSearchParams();
+  const target = single(flow.http.query, 'target');
+  if (target !== undefined && flow.target !== services.defaultTarget) query.set('target', target);
+  if (flow.inline) query.set('inline', '1');
+  const action = `${services.basePath}/logout${query.size > 0 ? `?${query.toString()}` : ''}`;
+  flow.out.cookies.push(serializeCookie(cookie.name, token, 900, cookie.options));
+  const confirm = page(services.pages.logoutConfirmPage({ action, csrfToken: token, returnUrl: flow.target?.config.url, acceptLanguage: flow.http.acceptLanguage }));
+  // The confirmed POST may redirect to the IdP's logout: browsers hold that redirect to form-action.
+  const idpLogout = await providerLogoutUrl(flow);
+  if (confirm.kind === 'page' && idpLogout) confirm.formAction = [new URL(idpLogout).origin];
+  flow.out.outcome = confirm;
+  return DONE;
+};
+
+export const checkConfirmation: Step<LogoutFlow> = function checkConfirmation(flow) {
+  const cookie = confirmCookie(flow.services);
+  const fromCookie = flow.http.cookies.get(cookie.name) ?? '';
+  const fromForm = flow.form?.get('csrf') ?? '';
+  flow.out.cookies.push(clearCookie(cookie.name, cookie.options));
+  const same = isCookieValue(fromForm) && fromForm.length === fromCookie.length && timingSafeEqual(Buffer.from(fromForm), Buffer.from(fromCookie));
+  if (!same) {
+    throw new GatewayError(403, 'forbidden', 'This sign-out did not come from the sign-out page of this service. Open the sign-out link again and confirm there.', {
+      detail: { reason: fromCookie === '' ? 'confirmation cookie missing' : 'confirmation token does not match' },
+    });
+  }
+};
 
 export const readLogoutRequest: Step<LogoutFlow> = function readLogoutRequest(flow) {
   const name = single(flow.http.query, 'target');
@@ -62,6 +140,7 @@ export const endHintedSession: Step<LogoutFlow> = async function endHintedSessio
     flow.services.logger.info({ requestId: flow.http.requestId }, 'logout: id_token_hint not issued by this gateway, ignored');
     return;
   }
+  flow.hintHonoured = true;
   const session = await loadSessionById(flow.services.store, named.sid);
   if (!session || personKeyOf(session.session.identity) !== named.sub) return;
   await endSession(flow.services.store, session);
@@ -80,13 +159,19 @@ export const answerInlineFrame: Step<LogoutFlow> = function answerInlineFrame(fl
   return DONE;
 };
 
-export const logoutAtProvider: Step<LogoutFlow> = async function logoutAtProvider(flow) {
-  const session = flow.session;
+/** Where the IdP ends its own session for this person, if their provider has such a URL. */
+async function providerLogoutUrl(flow: LogoutFlow): Promise<string | undefined> {
+  const session = flow.session ?? (await loadSession(flow.services, flow.http.cookies));
   const provider: IdentityProvider | undefined = session ? flow.services.providers.get(session.session.provider) : undefined;
-  if (!session || !provider?.logoutUrl) return;
+  if (!session || !provider?.logoutUrl) return undefined;
   const hint: { logoutHint?: string } = {};
   if (session.session.logoutHint) hint.logoutHint = session.session.logoutHint;
-  const url = await provider.logoutUrl(hint, `${flow.services.publicUrl}/logout/done`);
+  return provider.logoutUrl(hint, `${flow.services.publicUrl}/logout/done`);
+}
+
+export const logoutAtProvider: Step<LogoutFlow> = async function logoutAtProvider(flow) {
+  if (!flow.session) return;
+  const url = await providerLogoutUrl(flow);
   if (!url) return;
   flow.out.outcome = redirect(url);
   return DONE;
@@ -97,12 +182,17 @@ export const showSignedOut: Step<LogoutFlow> = function showSignedOut(flow) {
   return DONE;
 };
 
-export const LOGOUT_STEPS: ReadonlyArray<Step<LogoutFlow>> = [readLogoutRequest, endGatewaySession, endHintedSession, answerInlineFrame, logoutAtProvider, showSignedOut];
+/** GET /logout: Jitsi's silent iframe signs out; anything else is asked to confirm. */
+export const LOGOUT_STEPS: ReadonlyArray<Step<LogoutFlow>> = [readLogoutRequest, signOutSilentFrame, signOutByHint, askToConfirm];
+
+/** POST /logout: the confirmation form. */
+export const CONFIRMED_LOGOUT_STEPS: ReadonlyArray<Step<LogoutFlow>> = [readLogoutRequest, checkConfirmation, endGatewaySession, endHintedSession, answerInlineFrame, logoutAtProvider, showSignedOut];
 
 /** GET /logout/done: where the IdP sends people after its logout. */
 export const LOGGED_OUT_STEPS: ReadonlyArray<Step<LogoutFlow>> = [readLogoutRequest, showSignedOut];
 
 export const logout = (flow: LogoutFlow) => runSteps(flow, LOGOUT_STEPS);
+export const confirmedLogout = (flow: LogoutFlow) => runSteps(flow, CONFIRMED_LOGOUT_STEPS);
 export const loggedOut = (flow: LogoutFlow) => runSteps(flow, LOGGED_OUT_STEPS);
 
 /** Back-channel logout; returns how many sessions ended. */

@@ -8,7 +8,7 @@ import { callback, callbackErrorContext } from './callback.js';
 import { parseCookies } from './cookies.js';
 import { entryErrorContext, login } from './entry.js';
 import type { Flow, HttpIn, HttpOut, Outcome } from './flow.js';
-import { backchannelLogout, frontchannelLogout, loggedOut, logout } from './logout.js';
+import { backchannelLogout, confirmedLogout, frontchannelLogout, loggedOut, logout } from './logout.js';
 import { parkPostedAnswer } from './posted.js';
 import { clientAddress } from '../security/client-address.js';
 
@@ -17,7 +17,8 @@ import { clientAddress } from '../security/client-address.js';
  *
  *   GET  /login                              Jitsi's tokenAuthUrl
  *   GET  /auth/:provider/callback            where the IdP sends the browser back
- *   GET  /logout                             Jitsi's tokenLogoutUrl (?inline=1 for the silent iframe)
+ *   GET  /logout                             Jitsi's tokenLogoutUrl: a confirmation page (?inline=1: the silent iframe)
+ *   POST /logout                             the confirmed logout (CSRF token)
  *   GET  /logout/done                        post_logout_redirect_uri
  *   POST /auth/:provider/backchannel-logout  OIDC back-channel logout / CAS single logout
  *   POST /auth/:provider/callback            form_post providers (SAML ACS): the answer, parked and
@@ -39,6 +40,8 @@ export function httpIn(ctx: Context, clientAddress?: string): HttpIn {
     requestId: typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined,
     acceptLanguage: ctx.get('accept-language'),
     clientAddress,
+    fetchSite: ctx.get('sec-fetch-site').toLowerCase(),
+    fetchDest: ctx.get('sec-fetch-dest').toLowerCase(),
   };
 }
 
@@ -53,6 +56,7 @@ function apply(ctx: Context, out: HttpOut, outcome?: Outcome): void {
       return;
     case 'page':
       if (outcome.frameAncestors) extendPagePolicy(ctx, { frameAncestors: outcome.frameAncestors });
+      if (outcome.formAction) extendPagePolicy(ctx, { formAction: outcome.formAction });
       ctx.status = outcome.status;
       ctx.type = 'text/html; charset=utf-8';
       ctx.body = outcome.html;
@@ -108,6 +112,12 @@ export function loginRoutes(services: Services): Router {
   router.get('/auth/:provider/callback', (ctx) => run(ctx, { ...flow(ctx), providerName: String(ctx.params.provider ?? '') }, callback, callbackErrorContext));
 
   router.get('/logout', (ctx) => run(ctx, flow(ctx), logout));
+
+  // The confirmed logout: the form of the confirmation page (a GET never signs anyone out by itself).
+  router.post('/logout', async (ctx) => {
+    const form = new URLSearchParams(await readBody(ctx, { limit: 4096, types: ['application/x-www-form-urlencoded'] }));
+    await run(ctx, { ...flow(ctx), form }, confirmedLogout);
+  });
 
   router.get('/logout/done', (ctx) => run(ctx, flow(ctx), loggedOut));
 

@@ -11,6 +11,7 @@ import type {
   InviteManagerPageInput,
   InvitePageInput,
   LoggedOutPageInput,
+  LogoutConfirmPageInput,
   PageRenderer,
 } from './renderer.js';
 import { POST_RESULT_SCRIPT } from './scripts.js';
@@ -247,6 +248,20 @@ ${details}`;
     )}</ul>
 </div>`;
     return this.document(language, t, t('chooser.title'), body);
+  }
+
+  logoutConfirmPage(input: LogoutConfirmPageInput): string {
+    const { language, t } = this.language(input.acceptLanguage);
+    const back = safeHref(input.returnUrl);
+    const body = html`<div class="card">
+<h1>${t('logoutConfirm.title')}</h1>
+<p>${t('logoutConfirm.body')}</p>
+<form method="post" action="${input.action}">
+<input type="hidden" name="csrf" value="${input.csrfToken}">
+<div class="actions"><button class="button" type="submit">${t('logoutConfirm.button')}</button>${back ? html` <a class="button secondary" href="${back}">${t('common.backToMeetings')}</a>` : ''}</div>
+</form>
+</div>`;
+    return this.document(language, t, t('logoutConfirm.title'), body);
   }
 
   loggedOutPage(input: LoggedOutPageInput): string {

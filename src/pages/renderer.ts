@@ -130,6 +130,16 @@ export interface PageRenderer {
   chooserPage(input: ChooserPageInput): string;
   inlineResultPage(input: InlineResultPageInput): string;
   loggedOutPage(input: LoggedOutPageInput): string;
+  logoutConfirmPage(input: LogoutConfirmPageInput): string;
+}
+
+/** "Sign out?" with a button that POSTs the logout (a GET never signs anyone out by itself). */
+export interface LogoutConfirmPageInput {
+  /** Where the form posts (the gateway's /logout, with its query). */
+  action: string;
+  csrfToken: string;
+  returnUrl?: string | undefined;
+  acceptLanguage?: string | undefined;
 }
 
 const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -181,6 +191,9 @@ export const plainPages: PageRenderer = {
     const done = message.type === 'logout-success' ? 'You are signed out.' : message.type === 'oauth-error' ? 'Sign-in failed.' : 'You are signed in.';
     const link = fallbackUrl ? ` <a href="${escapeHtml(fallbackUrl)}">Continue to the meeting</a>` : '';
     return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${done}</title></head><body><main><h1>${done}</h1><p id="jsg-no-opener" hidden>This window was not opened by the meeting.${link}</p></main><script type="application/json" id="jsg-post">${data}</script><script>${POST_RESULT_SCRIPT}</script></body></html>`;
+  },
+  logoutConfirmPage({ action, csrfToken }) {
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign out?</title></head><body><main><h1>Sign out?</h1><form method="post" action="${escapeHtml(action)}"><input type="hidden" name="csrf" value="${escapeHtml(csrfToken)}"><button type="submit">Sign out</button></form></main></body></html>`;
   },
   loggedOutPage({ returnUrl }) {
     const back = returnUrl ? `<p><a href="${escapeHtml(returnUrl)}">Back to the meetings</a></p>` : '';

@@ -79,8 +79,10 @@ describe('the demo, end to end in Chromium', { timeout: 60_000 }, () => {
     for (const cookie of cookies.filter((c) => c.name.startsWith('jsg'))) expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
     expect(await page.evaluate(() => document.cookie)).toBe('');
 
-    // Sign out: the gateway ends its session, the IdP asks to confirm, the signed-out page.
+    // Sign out: the gateway asks to confirm and ends its session, the IdP asks to confirm, the signed-out page.
     await page.goto(`${demo.url}/logout`);
+    await checkPage(page, 'logout-confirm', problems);
+    await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL((url) => url.href.startsWith(demo.idpIssuer()));
     await checkPage(page, 'idp-logout-confirm', problems);
     await page.getByRole('button', { name: 'Yes, sign me out' }).click();

@@ -280,7 +280,7 @@ describe('front-channel logout through the gateway', () => {
     const stolenCookie = final.headers.getSetCookie().find((cookie) => cookie.startsWith('jsg_session='))?.split(';')[0] ?? '';
     expect(stolenCookie).toMatch(/^jsg_session=[A-Za-z0-9_-]{43}$/);
 
-    const logout = await browser.request(`${gw.url}/logout`);
+    const logout = await browser.logout(`${gw.url}/logout`);
     expect(logout.status).toBe(303);
     expect(logout.location).toBe(`${idp.casUrl}/logout?service=${encodeURIComponent(`${gw.url}/logout/done`)}`);
     expect(logout.headers.getSetCookie().some((cookie) => /^jsg_session=;.*Max-Age=0/.test(cookie))).toBe(true);

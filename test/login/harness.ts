@@ -123,6 +123,17 @@ export class ScriptedBrowser {
     return { url, status: response.status, body, headers: response.headers, ...(location ? { location: /^[a-z][a-z0-9+.-]*:/i.test(location) ? location : new URL(location, url).href } : {}) };
   }
 
+  /**
+   * Signs out as a person does: GET the logout URL (a confirmation page), then POST its form with
+   * the CSRF token. Returns the answer to the POST (or the GET's, when it was no confirmation page).
+   */
+  async logout(url: string): Promise<Step> {
+    const confirm = await this.request(url);
+    const form = /<form method="post" action="([^"]+)"[^>]*>\s*<input type="hidden" name="csrf" value="([^"]+)">/.exec(confirm.body);
+    if (confirm.status !== 200 || !form) return confirm;
+    return this.request(new URL((form[1] ?? '').replace(/&amp;/g, '&'), url).href, { form: new URLSearchParams({ csrf: form[2] ?? '' }) });
+  }
+
   /** Follows redirects while they stay on 127.0.0.1 over http; returns every hop. */
   async follow(url: string, init: { form?: URLSearchParams } = {}, max = 15): Promise<Step[]> {
     const steps: Step[] = [];

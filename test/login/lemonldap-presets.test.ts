@@ -106,7 +106,8 @@ describe('lemonldap-oidc preset at its defaults against LemonLDAP::NG 2.16', () 
     const browser = new CasBrowser();
     await signIn(browser, 'logout-one', 'llng');
     expect(await stillMints(browser, 'logout-two', 'llng')).toBe(true);
-    const steps = await browser.follow(`${gw.url}/logout`);
+    const confirmed = await browser.logout(`${gw.url}/logout`);
+    const steps = [confirmed, ...(confirmed.location ? await browser.follow(confirmed.location) : [])];
     const toIdp = new URL(steps[0]?.location ?? '');
     expect(`${toIdp.origin}${toIdp.pathname}`).toBe(`${idp.baseUrl}/oauth2/logout`);
     expect(toIdp.searchParams.get('id_token_hint')).toMatch(/^eyJ/);

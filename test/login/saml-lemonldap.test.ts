@@ -95,7 +95,7 @@ describe('SAML 2.0 with LemonLDAP::NG', () => {
   });
 
   it('single logout: the gateway sends a signed LogoutRequest, LemonLDAP::NG ends its session and answers', async () => {
-    const out = await browser.request(`${gw.url}/logout`);
+    const out = await browser.logout(`${gw.url}/logout`);
     expect(out.status).toBe(303);
     const slo = new URL(out.location ?? '');
     expect(slo.origin + slo.pathname).toBe(`http://127.0.0.1:${IDP_PORT}/saml/singleLogout`);

@@ -80,6 +80,9 @@ export const de: Catalogue = {
 
   'loggedOut.title': 'Sie sind abgemeldet',
   'loggedOut.body': 'Ihre Anmeldung für Besprechungen ist in diesem Browser beendet. Um wieder an einer Besprechung teilzunehmen, öffnen Sie ihren Link.',
+  'logoutConfirm.title': 'Abmelden?',
+  'logoutConfirm.body': 'Damit endet Ihre Anmeldung für Besprechungen in diesem Browser. Laufende Besprechungen bleiben offen, bis Sie sie verlassen.',
+  'logoutConfirm.button': 'Abmelden',
 
   'inline.successTitle': 'Sie sind angemeldet',
   'inline.successBody': 'Zurück zur Besprechung. Wenn dieses Fenster offen bleibt, können Sie es schließen.',

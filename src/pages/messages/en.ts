@@ -82,6 +82,9 @@ export const en = {
 
   'loggedOut.title': 'You are signed out',
   'loggedOut.body': 'Your meeting sign-in has ended in this browser. To join a meeting again, open its link.',
+  'logoutConfirm.title': 'Sign out?',
+  'logoutConfirm.body': 'This ends your meeting sign-in in this browser. Meetings you are in stay open until you leave them.',
+  'logoutConfirm.button': 'Sign out',
 
   'inline.successTitle': 'You are signed in',
   'inline.successBody': 'Returning to the meeting. If this window stays open, you can close it.',

@@ -80,6 +80,9 @@ export const fr: Catalogue = {
 
   'loggedOut.title': 'Vous êtes déconnecté',
   'loggedOut.body': 'Votre connexion aux réunions a pris fin dans ce navigateur. Pour rejoindre à nouveau une réunion, ouvrez son lien.',
+  'logoutConfirm.title': 'Se déconnecter ?',
+  'logoutConfirm.body': 'Cela met fin à votre connexion aux réunions dans ce navigateur. Les réunions en cours restent ouvertes jusqu’à ce que vous les quittiez.',
+  'logoutConfirm.button': 'Se déconnecter',
 
   'inline.successTitle': 'Vous êtes connecté',
   'inline.successBody': 'Retour à la réunion. Si cette fenêtre reste ouverte, vous pouvez la fermer.',
