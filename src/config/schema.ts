@@ -37,7 +37,7 @@ export const keySchema = z.strictObject({
   status: z.enum(['next', 'active', 'retiring']),
   /** PKCS#8 PEM (RS*). */
   privateKey: z.string().optional(),
-  /** SPKI PEM; derived from privateKey when absent (a `retiring` key may keep only its public key). */
+  /** SPKI PEM (or publicKeyFile); derived from privateKey when absent (a `retiring` key may keep only its public key). */
   publicKey: z.string().optional(),
 });
 export type KeyConfig = z.infer<typeof keySchema>;

@@ -14,6 +14,12 @@ export const SECRET_FIELDS = new Set([
   'cookieSecret',
 ]);
 
+/**
+ * Fields that also accept `<name>File` without being secret: a key that no longer signs keeps
+ * only its public key (`publicKeyFile`, as the keyring's messages say).
+ */
+export const FILE_FIELDS = new Set([...SECRET_FIELDS, 'publicKey']);
+
 export class SecretFileError extends Error {
   constructor(
     readonly path: string,
@@ -44,7 +50,7 @@ export function resolveSecretFiles(node: unknown, path: string[] = [], open: Ope
   if (!isRecord(node)) return;
   for (const key of Object.keys(node)) {
     const base = key.endsWith('File') ? key.slice(0, -'File'.length) : undefined;
-    if (base && SECRET_FIELDS.has(base)) {
+    if (base && FILE_FIELDS.has(base)) {
       const fieldPath = [...path, key].join('.');
       const file = node[key];
       if (typeof file !== 'string' || file === '') {

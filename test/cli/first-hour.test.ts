@@ -85,6 +85,19 @@ describe('keys generate prints an entry check-config accepts as pasted', () => {
   });
 });
 
+describe('what the messages tell operators to set exists', () => {
+  it('publicKeyFile (the keyring says "set publicKeyFile for a key that no longer signs") is read like privateKeyFile', async () => {
+    const active = parseYaml((await cli(['keys', 'generate', '--kid', 'current', '--out', join(dir, 'keys')])).stdout) as unknown[];
+    await cli(['keys', 'generate', '--kid', 'previous', '--out', join(dir, 'keys')]);
+    const retiring = { kid: 'previous', status: 'retiring', publicKeyFile: join(dir, 'keys', 'previous.pub.pem') };
+    const settings = hsSettings({}, { algorithm: 'RS256', secret: undefined, keys: [...active, retiring] });
+    const checked = await cli(['check-config', '--config', writeConfig('retiring.yaml', settings)]);
+    expect(checked.stderr).toBe('');
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toMatch(/key previous \(retiring\) published at \/asap\/[0-9a-f]{64}\.pem/);
+  });
+});
+
 describe('check-config prints what to register and how to wire Jitsi', () => {
   it('per provider the exact URLs, per target config.js, Prosody and docker-jitsi-meet settings (no secret)', async () => {
     const secret = strongSecret();
