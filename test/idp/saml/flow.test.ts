@@ -165,7 +165,7 @@ describe('Single Logout', () => {
 
   it('SP-initiated: /logout sends a signed LogoutRequest with the NameID and SessionIndex; the IdP answer ends at the signed-out page', async () => {
     const { browser, sessionIndex, nameId } = await signedIn();
-    const step = await browser.request(`${bench.gw.url}/logout`);
+    const step = await browser.logout(`${bench.gw.url}/logout`);
     expect(step.status).toBe(303);
     expect(step.location?.startsWith(bench.idp.sloUrl)).toBe(true);
     const request = redirectMessage(step.location ?? '');
