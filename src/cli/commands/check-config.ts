@@ -24,6 +24,13 @@ function providerLines(publicUrl: string, name: string, provider: ProviderSettin
         `  provider ${name}: cas${preset}; register at the CAS server:`,
         `    service URL: ${urls.callback}   (as a prefix or pattern: the gateway adds ?tx=<id>; single logout requests are POSTed to it)`,
       ];
+    case 'saml':
+      return [
+        `  provider ${name}: saml${preset}; register at the IdP (or the federation) the SP metadata ${publicUrl}/auth/${name}/metadata:`,
+        `    entityID:                       ${provider.sp.entityId ?? `${publicUrl}/auth/${name}/metadata`}`,
+        `    AssertionConsumerService (POST): ${urls.callback}`,
+        `    SingleLogoutService (Redirect):  ${publicUrl}/auth/${name}/logout`,
+      ];
     default:
       return [`  provider ${name}: ${provider.kind}${preset}`];
   }

@@ -40,6 +40,11 @@ export async function run(argv: string[]): Promise<number> {
         results = await checkCasProvider(name, settings, config.publicUrl);
         break;
       }
+      case 'saml': {
+        const { checkSamlProvider } = await import('../../idp/saml/check.js');
+        results = await checkSamlProvider(name, settings);
+        break;
+      }
       default:
         results = [{ check: 'checks', status: 'warn', detail: `no checks for kind ${settings.kind} yet` }];
     }

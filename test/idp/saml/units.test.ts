@@ -180,3 +180,18 @@ describe('signed federation metadata', () => {
     expect(() => verifyMetadataSignature(wrapped, [federation.cert])).toThrow(/not signed/);
   });
 });
+
+describe('providers check', () => {
+  it('reports the IdP metadata, its SLO endpoint, and a metadata that cannot be loaded', async () => {
+    const { checkSamlProvider } = await import('../../../src/idp/saml/check.js');
+    const settings = samlProviderSchema.parse({ kind: 'saml', idp: { metadata: idp.metadata({ slo: false }) }, sp: { privateKey: 'k', certificate: 'c' } });
+    const results = await checkSamlProvider('uni', settings);
+    expect(results.map((result) => [result.check, result.status])).toEqual([
+      ['IdP metadata', 'ok'],
+      ['single logout', 'warn'],
+    ]);
+    const broken = samlProviderSchema.parse({ kind: 'saml', idp: { metadata: '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"/>' }, sp: { privateKey: 'k', certificate: 'c' } });
+    const failed = await checkSamlProvider('uni', broken);
+    expect(failed[0]).toMatchObject({ check: 'IdP metadata', status: 'fail' });
+  });
+});
