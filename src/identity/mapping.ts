@@ -59,11 +59,11 @@ export function firstClaim(claims: Readonly<Record<string, unknown>>, spec: stri
 function text(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') return undefined;
-  // Control characters never belong in a display name, an e-mail address or an id.
-  // eslint-disable-next-line no-control-regex
-  const clean = value.replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  if (clean === '') return undefined;
-  return clean.length > MAX_TEXT ? clean.slice(0, MAX_TEXT) : clean;
+  // Not cleaned up: a value with control characters is left out by the login callback
+  // (src/identity/printable.ts); "carol\u0007@corp.example" repaired would be somebody else's address.
+  const trimmed = value.trim();
+  if (trimmed === '' || trimmed.length > MAX_TEXT) return undefined;
+  return trimmed;
 }
 
 function httpUrl(value: unknown): string | undefined {
@@ -107,8 +107,11 @@ export class IdentityMappingError extends Error {
  * when the id claim is missing: a person without a stable id never gets a token.
  */
 export function mapIdentity(provider: string, claims: Readonly<Record<string, unknown>>, mapping: ClaimMapping, options: { emailsAuthoritative?: boolean } = {}): Identity {
-  const id = text(firstClaim(claims, mapping.id));
-  if (!id) throw new IdentityMappingError(`the identity provider sent no usable "${mapping.id}" claim for the person's id`);
+  // The id is taken as sent, never cleaned up ("bob\u0007" is not bob): the login callback refuses
+  // an id that is not printable (src/identity/printable.ts).
+  const rawId = firstClaim(claims, mapping.id);
+  const id = typeof rawId === 'string' ? rawId : typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : undefined;
+  if (id === undefined || id.trim() === '') throw new IdentityMappingError(`the identity provider sent no usable "${mapping.id}" claim for the person's id`);
   const identity: Identity = { provider, id, groups: groupList(firstClaim(claims, mapping.groups)), claims: { ...claims } };
   const name = text(firstClaim(claims, mapping.name));
   if (name) identity.name = name;

@@ -1,4 +1,6 @@
 import { GatewayError } from '../http/errors.js';
+import { personKeyOf } from '../identity/person.js';
+import { checkIdentifiers } from '../identity/printable.js';
 import type { IdentityProvider, LoginResult } from '../idp/provider.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import { deliver, targetOrigin } from './deliver.js';
@@ -90,6 +92,23 @@ export const finishAtProvider: Step<CallbackFlow> = async function finishAtProvi
   if (flow.result.identity.provider !== provider.name) throw new Error(`provider ${provider.name} returned an identity of ${flow.result.identity.provider}`);
 };
 
+/** Whatever the provider kind: a printable id (or no login), and printable name, e-mail and groups. */
+export const checkIdentity: Step<CallbackFlow> = function checkIdentity(flow) {
+  const result = need(flow.result, 'login result');
+  const checked = checkIdentifiers(result.identity);
+  const provider = flow.providerName;
+  if (checked.problem !== undefined) {
+    throw new GatewayError(502, 'idp_error', 'Your identity provider sent an identity the gateway cannot use. Please tell your administrator.', {
+      level: 'warn',
+      detail: { provider, reason: checked.problem, idLength: result.identity.id.length },
+    });
+  }
+  if (checked.dropped.length > 0) {
+    flow.services.logger.warn({ requestId: flow.http.requestId, person: personKeyOf(checked.identity), dropped: checked.dropped }, 'the identity provider sent unprintable or overlong values; they are left out');
+  }
+  flow.result = { ...result, identity: checked.identity };
+};
+
 /** What the IdP asserted is used once (SAML assertion IDs), on every replica: remembered until it expires. */
 export const refuseReplay: Step<CallbackFlow> = async function refuseReplay(flow) {
   const replay = need(flow.result, 'login result').replay;
@@ -153,6 +172,7 @@ export const CALLBACK_STEPS: ReadonlyArray<Step<CallbackFlow>> = [
   takeLoginTransaction,
   checkBrowserBinding,
   finishAtProvider,
+  checkIdentity,
   refuseReplay,
   openGatewaySession,
   continueElsewhere,

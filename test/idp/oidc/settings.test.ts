@@ -1,3 +1,4 @@
+import { checkIdentifiers } from '../../../src/identity/printable.js';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/errors.js';
@@ -58,9 +59,11 @@ describe('claim mapping', () => {
     expect(mapIdentity('corp', claims, mapping).groups).toEqual(expected);
   });
 
-  it('maps the defaults, drops unsafe avatars and control characters, and refuses a missing id', () => {
+  it('maps the defaults, drops unsafe avatars, leaves control characters to the callback check, and refuses a missing id', () => {
     const identity = mapIdentity('corp', claims, claimMappingSchema.parse({ name: 'ctl' }));
-    expect(identity).toMatchObject({ provider: 'corp', id: '248289761001', name: 'badname', email: 'jane@example.com' });
+    expect(identity).toMatchObject({ provider: 'corp', id: '248289761001', name: 'bad\u0000name', email: 'jane@example.com' });
+    // Never repaired into "badname": the callback leaves the name out (src/identity/printable.ts).
+    expect(checkIdentifiers(identity)).toMatchObject({ dropped: ['name'], identity: { id: '248289761001', email: 'jane@example.com' } });
     expect(identity.avatar).toBeUndefined();
     expect(() => mapIdentity('corp', { name: 'x' }, claimMappingSchema.parse({}))).toThrow(/no usable "sub" claim/);
     expect(groupList(42)).toEqual([]);
