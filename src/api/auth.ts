@@ -13,7 +13,7 @@ import { MAX_SECRET_LENGTH, sha256, verifySecret, type SecretHash } from './secr
 export const MAX_SCRYPT_FAILURES_PER_MINUTE = 30;
 
 /** How long a replica's successful scrypt check lets the other replicas skip theirs. */
-const VERIFIED_MARK_SECONDS = 86_400;
+const VERIFIED_MARK_SECONDS = 30 * 86_400;
 
 const verifiedKey = (clientName: string) => `apiverified:${clientName}`;
 
@@ -121,6 +121,8 @@ export class ApiAuthenticator {
     // secret is never refused because of someone else's wrong ones.
     if (await this.verifiedElsewhere(client.name, hash, secret)) {
       this.verifiedDigests.set(client.name, digest);
+      // Every replica that adopts the mark renews it: a client in use keeps it.
+      await this.store?.put(verifiedKey(client.name), verifiedMark(hash, secret), VERIFIED_MARK_SECONDS);
       return true;
     }
     // scrypt is deliberately slow: a bounded number run at once in this process (beyond: 429 at
