@@ -79,6 +79,12 @@ export interface IdentityProvider {
    * the POSTed fields as the callback's parameters.
    */
   readonly callbackBinding?: 'query' | 'form_post';
+  /**
+   * Whether an answer that no login started may sign a person in (SAML IdP-initiated SSO, when the
+   * provider enables it). The flow then opens a gateway session and sends the browser to the
+   * default Jitsi target; finishLogin gets no transaction (empty id and secrets).
+   */
+  readonly acceptsUnsolicited?: boolean;
 
   /** Reads the transaction id from the IdP's answer at the callback (OIDC `state`, CAS `tx`). */
   transactionId(params: URLSearchParams): string | undefined;

@@ -52,6 +52,29 @@ export const readPostedAnswer: Step<CallbackFlow> = async function readPostedAns
   flow.http = { ...flow.http, query: await takePostedAnswer(flow.services.store, flow.http.query) };
 };
 
+/**
+ * An answer no login started (SAML IdP-initiated SSO), from a provider that accepts those: its own
+ * short table — finish at the provider without a transaction, refuse a replay, open the session,
+ * land on the default Jitsi target (the person then opens a meeting and needs no IdP round trip).
+ */
+export const unsolicitedLogin: Step<CallbackFlow> = async function unsolicitedLogin(flow) {
+  const provider = need(flow.provider, 'provider');
+  if (!provider.acceptsUnsolicited || provider.transactionId(flow.http.query) !== undefined) return;
+  await runSteps(flow, UNSOLICITED_STEPS);
+  return DONE;
+};
+
+export const finishUnsolicited: Step<CallbackFlow> = async function finishUnsolicited(flow) {
+  const provider = need(flow.provider, 'provider');
+  flow.result = await provider.finishLogin({ transactionId: '', callbackUrl: callbackUrl(flow.services.publicUrl, provider.name), params: flow.http.query, secrets: {} });
+  if (flow.result.identity.provider !== provider.name) throw new Error(`provider ${provider.name} returned an identity of ${flow.result.identity.provider}`);
+};
+
+export const landOnDefaultTarget: Step<CallbackFlow> = function landOnDefaultTarget(flow) {
+  flow.out.outcome = redirect(flow.services.defaultTarget.config.url);
+  return DONE;
+};
+
 export const readTransactionId: Step<CallbackFlow> = function readTransactionId(flow) {
   const id = need(flow.provider, 'provider').transactionId(flow.http.query);
   if (!id) {
@@ -165,9 +188,12 @@ export const issueAndDeliver: Step<CallbackFlow> = async function issueAndDelive
   return DONE;
 };
 
+export const UNSOLICITED_STEPS: ReadonlyArray<Step<CallbackFlow>> = [finishUnsolicited, refuseReplay, openGatewaySession, landOnDefaultTarget];
+
 export const CALLBACK_STEPS: ReadonlyArray<Step<CallbackFlow>> = [
   findProvider,
   readPostedAnswer,
+  unsolicitedLogin,
   readTransactionId,
   takeLoginTransaction,
   checkBrowserBinding,

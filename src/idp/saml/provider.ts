@@ -66,6 +66,7 @@ export class SamlProvider implements IdentityProvider {
   readonly kind = 'saml' as const;
   readonly displayName: string;
   readonly callbackBinding = 'form_post' as const;
+  readonly acceptsUnsolicited: boolean;
   readonly entityId: string;
   readonly acsUrl: string;
   readonly sloUrl: string;
@@ -78,6 +79,7 @@ export class SamlProvider implements IdentityProvider {
     private readonly deps: SamlProviderDeps,
   ) {
     this.displayName = settings.displayName ?? name;
+    this.acceptsUnsolicited = settings.allowIdpInitiated;
     const base = `${deps.publicUrl}/auth/${name}`;
     this.acsUrl = `${base}/callback`;
     this.sloUrl = `${base}/logout`;
@@ -172,6 +174,7 @@ export class SamlProvider implements IdentityProvider {
     if (envelope.assertions + envelope.encryptedAssertions !== 1) throw refuse(`the Response holds ${envelope.assertions + envelope.encryptedAssertions} assertions, not one`);
     if (this.settings.requireEncryptedAssertion && envelope.encryptedAssertions !== 1) throw refuse('the assertion is not encrypted (requireEncryptedAssertion)');
     if (envelope.destination !== undefined && envelope.destination !== this.acsUrl) throw refuse('Destination is not this ACS', { destination: envelope.destination.slice(0, 200) });
+    // Undefined for an unsolicited response (IdP-initiated, only when allowIdpInitiated).
     const requestId = finish.secrets.requestId;
     if (envelope.inResponseTo !== undefined && envelope.inResponseTo !== requestId) throw refuse('InResponseTo names another request');
 
@@ -256,8 +259,10 @@ export class SamlProvider implements IdentityProvider {
         problems.push('not yet valid');
         continue;
       }
-      // Every login starts with an AuthnRequest: an unsolicited (IdP-initiated) response has no InResponseTo.
-      if (requestId === undefined || confirmation.inResponseTo !== requestId) {
+      // A login the gateway started must answer its AuthnRequest; an unsolicited one (IdP-initiated,
+      // only when enabled) must answer none.
+      const expected = requestId ?? (this.settings.allowIdpInitiated ? undefined : null);
+      if (expected === null || confirmation.inResponseTo !== expected) {
         problems.push(confirmation.inResponseTo === undefined ? 'unsolicited (no InResponseTo)' : 'InResponseTo names another request');
         continue;
       }

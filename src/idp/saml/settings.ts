@@ -120,6 +120,12 @@ export const samlProviderSchema = z.strictObject({
   authnContext: z.array(z.string().min(1).max(512)).max(10).default([]),
   /** Leeway for NotBefore / NotOnOrAfter, in seconds. */
   clockSkewSeconds: z.number().int().min(0).max(600).default(60),
+  /**
+   * Accept responses no AuthnRequest asked for (IdP-initiated SSO): they open a gateway session and
+   * land on the default Jitsi target. Off: refused. On, anyone who can make the IdP send a response
+   * can sign a browser in as themselves (login CSRF): enable only when an IdP portal needs it.
+   */
+  allowIdpInitiated: z.boolean().default(false),
   /** Check scoped attribute values (eduPersonPrincipalName, …) against the metadata's shibmd:Scope. */
   checkScopes: z.boolean().default(true),
   /** SAMLResponse form posts larger than this are refused (413). */

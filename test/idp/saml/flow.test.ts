@@ -129,6 +129,33 @@ describe('SP metadata and IdP metadata', () => {
   });
 });
 
+describe('IdP-initiated sign-in', () => {
+  const unsolicited = (target: SamlBench) => target.idp.response(target.sp, { requestId: undefined, attributes: [{ name: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6', values: ['frank@example.org'] }] });
+
+  it('is refused while allowIdpInitiated is off (the default)', async () => {
+    const { final } = await postResponse(bench, new ScriptedBrowser(), encodeResponse(await unsolicited(bench)), undefined);
+    expect(final.status).toBe(400);
+    expect(final.location).toBeUndefined();
+  });
+
+  it('with allowIdpInitiated: an unsolicited response opens a session and lands on Jitsi; a meeting then needs no IdP round trip', async () => {
+    const portal = await startSamlGateway(redis.url, { allowIdpInitiated: true });
+    try {
+      const browser = new ScriptedBrowser();
+      const { final } = await postResponse(portal, browser, encodeResponse(await unsolicited(portal)), undefined);
+      expect(final.status, final.body.slice(0, 300)).toBe(303);
+      expect(final.location).toBe(TARGET_URL);
+      const room = await browser.request(loginUrl(portal.gw, 'portal'));
+      expect(room.location?.startsWith(`${TARGET_URL}/acme/portal#jwt=`)).toBe(true);
+      // A response that answers some AuthnRequest is not unsolicited: refused without its transaction.
+      const solicited = await portal.idp.response(portal.sp, { requestId: '_someone-elses-request', attributes: [{ name: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6', values: ['frank@example.org'] }] });
+      expect((await postResponse(portal, new ScriptedBrowser(), encodeResponse(solicited), undefined)).final.status).toBe(400);
+    } finally {
+      await portal.gw.stop();
+    }
+  });
+});
+
 describe('Single Logout', () => {
   async function signedIn(room = 'slo'): Promise<{ browser: ScriptedBrowser; sessionIndex: string; nameId: string }> {
     const browser = new ScriptedBrowser();
