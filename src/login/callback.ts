@@ -1,6 +1,7 @@
 import { GatewayError } from '../http/errors.js';
 import { personKeyOf } from '../identity/person.js';
 import { checkIdentifiers } from '../identity/printable.js';
+import { claimNamesFor, withKeptClaims } from '../identity/kept-claims.js';
 import type { IdentityProvider, LoginResult } from '../idp/provider.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import { deliver, targetOrigin } from './deliver.js';
@@ -115,7 +116,10 @@ export const finishAtProvider: Step<CallbackFlow> = async function finishAtProvi
   if (flow.result.identity.provider !== provider.name) throw new Error(`provider ${provider.name} returned an identity of ${flow.result.identity.provider}`);
 };
 
-/** Whatever the provider kind: a printable id (or no login), and printable name, e-mail and groups. */
+/**
+ * Whatever the provider kind: a printable id (or no login), and printable name, e-mail and groups;
+ * of the claims, only those the policy looks at.
+ */
 export const checkIdentity: Step<CallbackFlow> = function checkIdentity(flow) {
   const result = need(flow.result, 'login result');
   const checked = checkIdentifiers(result.identity);
@@ -129,7 +133,8 @@ export const checkIdentity: Step<CallbackFlow> = function checkIdentity(flow) {
   if (checked.dropped.length > 0) {
     flow.services.logger.warn({ requestId: flow.http.requestId, person: personKeyOf(checked.identity), dropped: checked.dropped }, 'the identity provider sent unprintable or overlong values; they are left out');
   }
-  flow.result = { ...result, identity: checked.identity };
+  // The session keeps only the claims the policy can ask about (not every claim for hours).
+  flow.result = { ...result, identity: withKeptClaims(checked.identity, claimNamesFor(flow.services.config.policy)) };
 };
 
 /** What the IdP asserted is used once (SAML assertion IDs), on every replica: remembered until it expires. */

@@ -3,6 +3,7 @@ import { GatewayError, type ErrorCode } from '../../http/errors.js';
 import type { Identity } from '../../identity/identity.js';
 import { idpMisconfigured } from '../misconfigured.js';
 import type { BackchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart } from '../provider.js';
+import { claimsTooLarge } from '../claims-limit.js';
 import { boundedGet } from './http.js';
 import { parseCas1Response, parseServiceResponse, type CasAttributes, type CasValidation } from './response.js';
 import type { CasProviderSettings, CasVersion } from './settings.js';
@@ -246,6 +247,9 @@ class CasProvider implements IdentityProvider {
   }
 
   private toIdentity(user: string, attributes: CasAttributes): Identity {
+    let bytes = Buffer.byteLength(user, 'utf8');
+    for (const [name, values] of attributes) for (const value of values) bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
+    if (bytes > this.settings.maxClaimsBytes) throw claimsTooLarge(this.name, this.displayName, 'user and attributes', bytes, this.settings.maxClaimsBytes);
     const mapping = this.settings.attributes;
     const pick = (spec: string | undefined): string[] => {
       if (!spec) return [];

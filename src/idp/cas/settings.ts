@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_CLAIMS_BYTES, MAX_CLAIMS_BYTES_LIMIT } from '../../identity/kept-claims.js';
 import { baseUrlField, httpUrlField } from '../../config/fields.js';
 
 /**
@@ -91,6 +92,11 @@ export const casProviderSchema = z
      * verified, so without this they do not.
      */
     emailsAuthoritative: z.boolean().default(false),
+    /**
+     * Most the IdP may say about a person, in bytes: the ID token, the userinfo answer (OIDC) or all
+     * attributes (CAS). Beyond it the login is refused with a clear page (no session, no token).
+     */
+    maxClaimsBytes: z.number().int().min(4096).max(MAX_CLAIMS_BYTES_LIMIT).default(DEFAULT_MAX_CLAIMS_BYTES),
     /** Where the CAS server sends people after `<baseUrl>/logout` (default: the gateway's logout return URL). */
     logoutReturnUrl: returnUrl.optional(),
   })

@@ -9,6 +9,7 @@ import { idpMisconfigured } from '../misconfigured.js';
 import { DiscoveryCache, type DiscoveryLog, type LoadedMetadata } from './discovery.js';
 import { idpFailure, idTokenRefused, type FailureSettings } from './errors.js';
 import { idTokenProblem } from './id-token-claims.js';
+import { claimsTooLarge, jsonBytes } from '../claims-limit.js';
 import { backchannelFetch } from './http.js';
 import { verifyIdTokenSignature } from './id-token-signature.js';
 import { logoutTokenFromBody, verifyLogoutToken } from './logout-token.js';
@@ -153,6 +154,8 @@ export class OidcProvider implements IdentityProvider {
     if (!idClaims || !tokens.id_token) {
       throw new GatewayError(502, 'idp_error', `${this.displayName} did not send an ID token.`, { detail: { provider: this.name } });
     }
+    const limit = this.settings.maxClaimsBytes;
+    if (tokens.id_token.length > limit) throw claimsTooLarge(this.name, this.displayName, 'ID token', tokens.id_token.length, limit);
     const problem = idTokenProblem(idClaims, this.settings);
     if (problem) throw idTokenRefused(problem, this.name, this.displayName, this.failureSettings());
     let claims: Record<string, unknown> = { ...idClaims };
@@ -162,6 +165,8 @@ export class OidcProvider implements IdentityProvider {
     if (wantUserinfo && config.serverMetadata().userinfo_endpoint) {
       try {
         const userinfo = await client.fetchUserInfo(strict, tokens.access_token, idClaims.sub);
+        const bytes = jsonBytes(userinfo);
+        if (bytes > limit) throw claimsTooLarge(this.name, this.displayName, 'userinfo answer', bytes, limit);
         claims = { ...userinfo, ...claims };
       } catch (error) {
         throw idpFailure(error, this.name, this.displayName, 'userinfo', this.failureSettings());

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_CLAIMS_BYTES, MAX_CLAIMS_BYTES_LIMIT } from '../../identity/kept-claims.js';
 import { httpUrlField } from '../../config/fields.js';
 import { claimMappingSchema } from '../../identity/mapping.js';
 
@@ -111,6 +112,11 @@ export const oidcProviderSchema = z
      * `email_verified: true` match registry e-mails and emailDomain rules.
      */
     emailsAuthoritative: z.boolean().default(false),
+    /**
+     * Most the IdP may say about a person, in bytes: the ID token, the userinfo answer (OIDC) or all
+     * attributes (CAS). Beyond it the login is refused with a clear page (no session, no token).
+     */
+    maxClaimsBytes: z.number().int().min(4096).max(MAX_CLAIMS_BYTES_LIMIT).default(DEFAULT_MAX_CLAIMS_BYTES),
     /** Where to read the discovery document (default `<issuer>/.well-known/openid-configuration`). */
     discoveryUrl: absoluteUrl('discovery document').optional(),
     /**

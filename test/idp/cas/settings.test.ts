@@ -21,6 +21,7 @@ describe('casProviderSchema', () => {
       maxResponseBytes: 1024 * 1024,
       attributes: { id: 'cas:user', name: 'cn|displayName|name', email: 'mail|email', groups: 'groups|memberOf' },
       emailsAuthoritative: false,
+      maxClaimsBytes: 65536,
     });
   });
 
