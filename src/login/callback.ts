@@ -193,7 +193,7 @@ export const issueAndDeliver: Step<CallbackFlow> = async function issueAndDelive
   return DONE;
 };
 
-export const UNSOLICITED_STEPS: ReadonlyArray<Step<CallbackFlow>> = [finishUnsolicited, refuseReplay, openGatewaySession, landOnDefaultTarget];
+export const UNSOLICITED_STEPS: ReadonlyArray<Step<CallbackFlow>> = [finishUnsolicited, checkIdentity, refuseReplay, openGatewaySession, landOnDefaultTarget];
 
 export const CALLBACK_STEPS: ReadonlyArray<Step<CallbackFlow>> = [
   findProvider,
