@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identifierProblem } from '../../src/identity/printable.js';
+import { checkIdentifiers, identifierProblem } from '../../src/identity/printable.js';
+import { samlIdentity } from '../../src/idp/saml/attributes.js';
+import { samlAttributesSchema } from '../../src/idp/saml/settings.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startStandinCas, success, xml, type StandinCas } from '../idp/cas/standin-server.js';
 import { gatewaySettings, jitsiState, ScriptedBrowser, startGateway, type RunningGateway, type Step } from '../login/harness.js';
@@ -112,6 +114,15 @@ describe('CAS: the user id of the validation answer', () => {
     const final = await casLogin('dwho');
     expect(final.status).toBe(303);
     expect(final.location).toMatch(/#jwt=/);
+  });
+});
+
+describe('SAML: the id attribute', () => {
+  it('is kept as sent (not cleaned up into bob), so the shared callback check refuses it', () => {
+    const identity = samlIdentity('campus', undefined, { uid: ['bob\u0007'], mail: ['bob\u0000@corp.example'] }, samlAttributesSchema.parse({ id: 'uid', email: 'mail' }));
+    expect(identity.id).toBe('bob\u0007');
+    expect(checkIdentifiers(identity).problem).toMatch(/control or invisible formatting characters/);
+    expect(checkIdentifiers({ ...identity, id: 'bob' })).toMatchObject({ dropped: ['email'] });
   });
 });
 

@@ -107,6 +107,11 @@ export function pick(spec: string | undefined, claims: Readonly<Record<string, s
   return [];
 }
 
+function asSent(value: string | undefined): string | undefined {
+  const text = value?.trim();
+  return text || undefined;
+}
+
 function clean(value: string | undefined): string | undefined {
   // eslint-disable-next-line no-control-regex
   const text = value?.replace(/[\u0000-\u001f\u007f]/g, '').trim();
@@ -125,7 +130,9 @@ export function samlIdentity(
   mapping: SamlAttributeMapping,
   options: { emailsAuthoritative?: boolean } = {},
 ): Identity {
-  const id = clean(pick(mapping.id, claims, nameId)[0]);
+  // Id, name and e-mail are taken as sent (trimmed), never cleaned up: the login callback refuses
+  // an unprintable id and leaves out such a name or address (src/identity/printable.ts).
+  const id = asSent(pick(mapping.id, claims, nameId)[0]);
   if (!id) throw new MissingIdError(`no value for the id mapping "${mapping.id}"`);
   const all: Record<string, unknown> = {};
   for (const [key, values] of Object.entries(claims)) {
@@ -136,9 +143,9 @@ export function samlIdentity(
     if (nameId.format) all.nameidFormat = nameId.format;
   }
   const identity: Identity = { provider, id, groups: groupList(pick(mapping.groups, claims, nameId)), claims: all };
-  const name = clean(pick(mapping.name, claims, nameId)[0]);
+  const name = asSent(pick(mapping.name, claims, nameId)[0]);
   if (name) identity.name = name;
-  const email = clean(pick(mapping.email, claims, nameId)[0]);
+  const email = asSent(pick(mapping.email, claims, nameId)[0]);
   if (email && /^[^\s@]+@[^\s@]+$/.test(email)) {
     identity.email = email;
     identity.emailVerified = options.emailsAuthoritative === true;
