@@ -1,5 +1,5 @@
 import { randomBytes, scryptSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ApiAuthenticator, MAX_SCRYPT_FAILURES_PER_MINUTE } from '../../src/api/auth.js';
 import { createApiClients } from '../../src/api/clients.js';
 import { apiClientSchema } from '../../src/config/api.js';
@@ -105,6 +105,14 @@ describe('the lockout', () => {
   };
 
   it('cannot be turned on the legitimate client: after the budget is used up by wrong secrets, a replica that never verified the right one still accepts it', async () => {
+    // The budget is counted in fixed one-minute windows: a loop that crossed a minute boundary on a
+    // slow machine would see two budgets (31 refusals instead of 30). Only Date is frozen here;
+    // scrypt and the store run for real.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-07T00:00:05Z'));
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const store = new MemoryStore();
     const replicaA = new ApiAuthenticator(clients, undefined, { store });
     const replicaB = new ApiAuthenticator(clients, undefined, { store });
