@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError } from '../config/errors.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -13,7 +14,10 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
   }
 }
 
-/** Runs a command body, mapping UsageError to exit code 2 with the message on stderr. */
+/**
+ * Runs a command body: a UsageError is exit code 2 with the message on stderr, an invalid
+ * configuration (ConfigError, every problem at once) exit code 1 with its message on stderr.
+ */
 export async function guard(body: () => Promise<number>): Promise<number> {
   try {
     return await body();
@@ -21,6 +25,10 @@ export async function guard(body: () => Promise<number>): Promise<number> {
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n(run jitsi-sso-gateway --help)\n`);
       return 2;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
     }
     throw error;
   }

@@ -36,30 +36,28 @@ export class ListenError extends Error {
   }
 }
 
-/** Listens (and the management listener, when configured) and wires the drain. */
-export async function listen(gateway: Gateway, port: number, host: string): Promise<RunningServer> {
-  const { logger, config, drain } = gateway.services;
-  const app = gateway.app.callback();
+/** An HTTP server for a Koa callback whose answers say `Connection: close` once the drain began. */
+function drainingServer(app: (request: IncomingMessage, response: ServerResponse) => Promise<void>, drain: Drain, requestTimeoutMs: number): Server {
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     closeWhenDraining(drain, response);
     void app(request, response);
   });
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 10000;
-  server.requestTimeout = 30000;
+  server.requestTimeout = requestTimeoutMs;
+  return server;
+}
+
+/** Listens (and the management listener, when configured) and wires the drain. */
+export async function listen(gateway: Gateway, port: number, host: string): Promise<RunningServer> {
+  const { logger, config, drain } = gateway.services;
+  const server = drainingServer(gateway.app.callback(), drain, 30000);
   const url = await bind(server, 'server', port, host);
 
   let management: RunningServer['management'];
   const managementPort = config.server.management.port;
   if (managementPort !== undefined) {
-    const managementApp = createManagementApp(gateway.services).callback();
-    const managementServer = createServer((request: IncomingMessage, response: ServerResponse) => {
-      closeWhenDraining(drain, response);
-      void managementApp(request, response);
-    });
-    managementServer.keepAliveTimeout = 5000;
-    managementServer.headersTimeout = 10000;
-    managementServer.requestTimeout = 10000;
+    const managementServer = drainingServer(createManagementApp(gateway.services).callback(), drain, 10000);
     try {
       management = { server: managementServer, url: await bind(managementServer, 'management', managementPort, config.server.management.host) };
     } catch (error) {

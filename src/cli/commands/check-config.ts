@@ -1,5 +1,4 @@
 import { loadConfig } from '../../config/load.js';
-import { ConfigError } from '../../config/errors.js';
 import { createTargets } from '../../gateway.js';
 import { explainPolicy } from '../../policy/explain.js';
 import type { ProviderSettings } from '../../config/providers.js';
@@ -40,16 +39,7 @@ function providerLines(publicUrl: string, name: string, provider: ProviderSettin
 export async function run(argv: string[]): Promise<number> {
   return guard(async () => {
     const { values } = parse(argv, { config: { type: 'string', short: 'c' }, quiet: { type: 'boolean', short: 'q', default: false } });
-    let loaded;
-    try {
-      loaded = loadConfig({ file: values.config });
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        process.stderr.write(`${error.message}\n`);
-        return 1;
-      }
-      throw error;
-    }
+    const loaded = loadConfig({ file: values.config });
     const { config, warnings } = loaded;
     const lines: string[] = [`configuration ${loaded.source} is valid`];
     if (!values.quiet) {

@@ -1,4 +1,3 @@
-import { ConfigError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
 import type { CheckResult } from '../../idp/check.js';
 import { guard, parse, UsageError } from '../args.js';
@@ -13,16 +12,7 @@ export async function run(argv: string[]): Promise<number> {
     if (positionals[0] !== 'check') throw new UsageError(USAGE);
     if (positionals.length !== 2) throw new UsageError(`providers check needs the name of one provider\n${USAGE}`);
     const name = positionals[1] as string;
-    let config;
-    try {
-      config = loadConfig({ file: values.config }).config;
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        process.stderr.write(`${error.message}\n`);
-        return 1;
-      }
-      throw error;
-    }
+    const config = loadConfig({ file: values.config }).config;
     const settings = Object.hasOwn(config.providers, name) ? config.providers[name] : undefined;
     if (!settings) {
       const names = Object.keys(config.providers);

@@ -1,5 +1,4 @@
 import { loadConfig } from '../../config/load.js';
-import { ConfigError } from '../../config/errors.js';
 import { createTargets } from '../../gateway.js';
 import { GatewayError } from '../../http/errors.js';
 import { guard, parse, UsageError } from '../args.js';
@@ -21,16 +20,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!values.room) throw new UsageError('--room is required');
     const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
     if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) throw new UsageError('--ttl must be a positive whole number of seconds');
-    let config;
-    try {
-      config = loadConfig({ file: values.config }).config;
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        process.stderr.write(`${error.message}\n`);
-        return 1;
-      }
-      throw error;
-    }
+    const config = loadConfig({ file: values.config }).config;
     const targets = createTargets(config);
     const name = values.target ?? config.defaultTarget ?? [...targets.keys()][0] ?? '';
     const target = targets.get(name);
