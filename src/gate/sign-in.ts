@@ -1,8 +1,9 @@
 import { namePattern } from '../config/schema.js';
 import { GatewayError } from '../http/errors.js';
 import { chooseProvider, limitLoginStarts, startTransaction, type EntryFlow } from '../login/entry.js';
+import { chooseMember } from '../login/discovery.js';
 import { DONE, need, redirect, runSteps, type Step } from '../login/flow.js';
-import { single } from '../login/request.js';
+import { parseMemberQuery, single } from '../login/request.js';
 import { loadSession } from '../login/session.js';
 import type { Gate } from './gate.js';
 import { checkReturnUrl, roomOf } from './return-url.js';
@@ -42,7 +43,7 @@ export const readReturnUrl: Step<SignInFlow> = function readReturnUrl(flow) {
   // The login's steps read these: a meeting when the return URL names one (room '' otherwise:
   // the transaction continues here, it never mints for it).
   flow.location = location ?? { target: target.name, room: '' };
-  flow.request = { room: location?.room ?? '', tenant: location?.tenant, target: target.name, provider, forceLogin: false, hashParams: [], mode: 'redirect' };
+  flow.request = { room: location?.room ?? '', tenant: location?.tenant, target: target.name, provider, ...parseMemberQuery(flow.http.query), forceLogin: false, hashParams: [], mode: 'redirect' };
   flow.entryPath = `${flow.services.basePath}/gate/start/${target.name}`;
   flow.continueAt = `/gate/start/${target.name}?rd=${encodeURIComponent(returnUrl.href)}`;
 };
@@ -60,4 +61,4 @@ export const handOverSession: Step<SignInFlow> = async function handOverSession(
 };
 
 export const signIn = (flow: SignInFlow, targetName: string) =>
-  runSteps(flow, [findGateTarget(targetName), readReturnUrl, handOverSession, chooseProvider, limitLoginStarts, startTransaction]);
+  runSteps(flow, [findGateTarget(targetName), readReturnUrl, handOverSession, chooseProvider, chooseMember, limitLoginStarts, startTransaction]);

@@ -15,6 +15,23 @@ export interface LoginRequest {
   callbackUrl: string;
   /** Ask the IdP to re-authenticate even with an SSO session (OIDC prompt=login, CAS renew). */
   forceLogin?: boolean;
+  /** For a provider with members (see IdentityProvider.members): the id of the one chosen. */
+  member?: string;
+}
+
+/**
+ * One of the identity providers a provider fronts (a member IdP of a SAML federation). The login
+ * flow lets the person pick one (discovery page) or takes it from the login URL, and passes its id
+ * to startLogin; the provider binds it to the transaction through its secrets.
+ */
+export interface ProviderMember {
+  /** Opaque id (SAML: the entityID). */
+  id: string;
+  displayName: string;
+  /** Other names (translations), searched on the discovery page. */
+  aliases: readonly string[];
+  /** Domains the member answers for (SAML: shibmd:Scope), searched on the discovery page. */
+  domains: readonly string[];
 }
 
 export interface LoginStart {
@@ -85,6 +102,12 @@ export interface IdentityProvider {
    * default Jitsi target; finishLogin gets no transaction (empty id and secrets).
    */
   readonly acceptsUnsolicited?: boolean;
+
+  /**
+   * The identity providers this provider fronts, by id, when the person must pick one before the
+   * login starts (a federation); undefined for a provider that is one IdP (the usual case).
+   */
+  members?(): ReadonlyMap<string, ProviderMember> | undefined;
 
   /** Reads the transaction id from the IdP's answer at the callback (OIDC `state`, CAS `tx`). */
   transactionId(params: URLSearchParams): string | undefined;

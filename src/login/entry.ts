@@ -3,6 +3,7 @@ import type { IdentityProvider } from '../idp/provider.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
 import { digest } from './cookies.js';
 import { countUnavailable } from './unavailable.js';
+import { chooseMember } from './discovery.js';
 import { DONE, errorContext, need, page, redirect, runSteps, type Flow, type Outcome, type Step } from './flow.js';
 import { deliver, targetOrigin } from './deliver.js';
 import { mintOrJoinAsGuest } from './mint.js';
@@ -16,8 +17,8 @@ import { answerAuthorization, clientForTarget, refreshPassBack } from '../token-
  * GET /login — Jitsi's tokenAuthUrl:
  *
  *   parse Jitsi's request → pick the target → check room and tenant → resume with the refresh
- *   handle → resume with the gateway session → choose the provider → count the client's login
- *   starts → start the transaction and send the browser to the IdP.
+ *   handle → resume with the gateway session → choose the provider → choose its member IdP (a
+ *   federation: discovery) → count the client's login starts → start the transaction and send the browser to the IdP.
  *
  * Every step before "start the transaction" can answer on its own (a token for a known person, a
  * chooser page); anything malformed stops with a 4xx before the store or an IdP is touched.
@@ -28,6 +29,8 @@ export interface EntryFlow extends Flow {
   target?: JitsiTarget;
   location?: RoomLocation;
   provider?: IdentityProvider;
+  /** For a provider with members (a federation): the one chosen (src/login/discovery.ts). */
+  member?: string;
   /** Where the provider chooser's links point (default `<base>/login`): another entry, such as the gate's sign-in. */
   entryPath?: string;
   /**
@@ -154,7 +157,7 @@ export const startTransaction: Step<EntryFlow> = async function startTransaction
   const provider = need(flow.provider, 'provider');
   const binding = browserBinding(services, flow.http.cookies);
   const transactionId = newTransactionId();
-  const start = await countUnavailable(services, provider.name, provider.startLogin({ transactionId, callbackUrl: callbackUrl(services.publicUrl, provider.name), forceLogin: request.forceLogin }));
+  const start = await countUnavailable(services, provider.name, provider.startLogin({ transactionId, callbackUrl: callbackUrl(services.publicUrl, provider.name), forceLogin: request.forceLogin, ...(flow.member !== undefined ? { member: flow.member } : {}) }));
   const transaction: LoginTransaction = {
     v: 1,
     provider: provider.name,
@@ -182,6 +185,7 @@ export const LOGIN_STEPS: ReadonlyArray<Step<EntryFlow>> = [
   resumeWithRefreshHandle,
   resumeWithSession,
   chooseProvider,
+  chooseMember,
   limitLoginStarts,
   startTransaction,
 ];

@@ -58,6 +58,14 @@ export interface LoginQuery {
   target?: string | undefined;
   /** Name of a provider (`provider` parameter), or undefined to choose. */
   provider?: string | undefined;
+  /**
+   * For a provider that fronts several IdPs (a federation): the one to sign in at (`entityID`
+   * parameter, the name SAML discovery uses), so a portal can skip the discovery page. Checked
+   * against the provider's members when the login starts.
+   */
+  member?: string | undefined;
+  /** The discovery page's search text (`q`). */
+  search?: string | undefined;
   refreshToken?: string | undefined;
   /**
    * `prompt=login` in the tokenAuthUrl: authenticate again at the IdP (OIDC prompt=login, CAS
@@ -73,6 +81,20 @@ export interface LoginQuery {
 
 const bad = (message: string, detail: Record<string, unknown> = {}) =>
   new GatewayError(400, 'invalid_request', message, { detail });
+
+/**
+ * The discovery parameters (src/login/discovery.ts): `entityID`, the member IdP a portal names, is
+ * any printable text up to 1024 characters (what SAML allows an entityID; whether it names a member
+ * is for the provider's list to say, by exact comparison); `q`, the search text.
+ */
+export function parseMemberQuery(query: URLSearchParams): { member: string | undefined; search: string | undefined } {
+  const member = single(query, 'entityID');
+  if (member !== undefined && (member.length === 0 || member.length > 1024 || /[\u0000-\u0020\u007f-\u009f\u2028\u2029]/.test(member))) {
+    throw bad('The parameter "entityID" does not name an institution.', { parameter: 'entityID' });
+  }
+  const search = single(query, 'q');
+  return { member, search: search === undefined ? undefined : search.slice(0, 200) };
+}
 
 /** The single value of `name`, or undefined; a repeated parameter is refused. */
 export function single(query: URLSearchParams, name: string): string | undefined {
@@ -155,6 +177,8 @@ export function parseLoginQuery(query: URLSearchParams): LoginQuery {
   const provider = single(query, 'provider');
   if (provider !== undefined && !namePattern.test(provider)) throw new GatewayError(404, 'unknown_provider', 'This login link names no known sign-in provider.');
 
+  const { member, search } = parseMemberQuery(query);
+
   const prompt = single(query, 'prompt');
   if (prompt !== undefined && prompt !== 'login') throw bad('The parameter "prompt" can only be "login".', { parameter: 'prompt' });
   const forceLogin = prompt === 'login';
@@ -173,7 +197,7 @@ export function parseLoginQuery(query: URLSearchParams): LoginQuery {
       nonce,
       state: rawState !== undefined && rawState !== '' ? rawState : JSON.stringify({ room, tenant: tenant || undefined }),
     };
-    return { room, tenant: tenant || undefined, target, provider, refreshToken: undefined, forceLogin, hashParams: [], mode: 'sso', authorization };
+    return { room, tenant: tenant || undefined, target, provider, member, search, refreshToken: undefined, forceLogin, hashParams: [], mode: 'sso', authorization };
   }
 
   let mode: ReturnMode = 'redirect';
@@ -182,5 +206,5 @@ export function parseLoginQuery(query: URLSearchParams): LoginQuery {
   else if (state.electron === true) mode = 'electron';
   else if (flag(single(query, 'inline')) || single(query, 'nonce') !== undefined) mode = 'inline';
 
-  return { room, tenant: tenant || undefined, target, provider, refreshToken, forceLogin, hashParams: configOverrides(state), mode };
+  return { room, tenant: tenant || undefined, target, provider, member, search, refreshToken, forceLogin, hashParams: configOverrides(state), mode };
 }

@@ -5,6 +5,7 @@ import { negotiateLanguage, translator, type MessageKey, type Translate } from '
 import { renderDocument } from './layout.js';
 import type {
   ChooserPageInput,
+  DiscoveryPageInput,
   ErrorPageInput,
   InlineResultPageInput,
   InviteGonePageInput,
@@ -248,6 +249,45 @@ ${details}`;
     )}</ul>
 </div>`;
     return this.document(language, t, t('chooser.title'), body);
+  }
+
+  /**
+   * A federation's discovery page: a GET search form (works without script), the last choice first,
+   * the matches as a list of links; the result count is announced (role=status).
+   */
+  discoveryPage(input: DiscoveryPageInput): string {
+    const { language, t } = this.language(input.acceptLanguage);
+    const linked = <T extends { url: string }>(choice: T) => {
+      const href = safeHref(choice.url);
+      return href ? [{ ...choice, href }] : [];
+    };
+    const choice = (item: { id: string; displayName: string; domains: readonly string[]; href: string }) =>
+      html`<li><a class="button" href="${item.href}" data-idp="${item.id}">${item.displayName}${item.domains.length > 0 ? html` <span class="small">(${item.domains.join(', ')})</span>` : ''}</a></li>`;
+    const last = input.lastChoice ? linked(input.lastChoice) : [];
+    const results = input.results.flatMap(linked);
+    const action = safeHref(input.action) ?? '';
+    const status = input.searched
+      ? results.length === 0
+        ? t('discovery.none', { search: input.search })
+        : input.more > 0
+          ? t('discovery.more', { count: input.more })
+          : t('discovery.count', { count: results.length })
+      : '';
+    const body = html`<div class="card">
+<h1>${t('discovery.title')}</h1>
+<p>${t('discovery.lead', { federation: input.federation })}</p>
+${last.length > 0 ? html`<h2 id="last-choice">${t('discovery.last')}</h2><ul class="choices" aria-labelledby="last-choice">${last.map(choice)}</ul>` : ''}
+<form method="get" action="${action}" role="search">
+${input.hidden.map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
+<label for="q">${t('discovery.searchLabel')}</label>
+<p id="q-hint" class="small">${t('discovery.searchHint')}</p>
+<input id="q" name="q" type="search" value="${input.search}" aria-describedby="q-hint" autocomplete="organization" maxlength="200">
+<button type="submit">${t('discovery.search')}</button>
+</form>
+<p role="status">${status}</p>
+${results.length > 0 ? html`<h2 id="results">${t('discovery.results')}</h2><ul class="choices" aria-labelledby="results">${results.map(choice)}</ul>` : ''}
+</div>`;
+    return this.document(language, t, t('discovery.title'), body);
   }
 
   logoutConfirmPage(input: LogoutConfirmPageInput): string {

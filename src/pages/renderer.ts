@@ -96,6 +96,24 @@ export interface ChooserPageInput {
   acceptLanguage?: string | undefined;
 }
 
+/** A federation's discovery page: the person picks their institution (src/login/discovery.ts). */
+export interface DiscoveryPageInput {
+  /** The provider's display name (the federation). */
+  federation: string;
+  /** Where the search form GETs (the login entry), with `hidden` fields and `q`. */
+  action: string;
+  hidden: Array<[string, string]>;
+  search: string;
+  /** Same-origin URLs that continue the login at that institution. */
+  results: Array<{ id: string; displayName: string; domains: readonly string[]; url: string }>;
+  /** Matches beyond those shown. */
+  more: number;
+  /** Whether a search was made (no results then means "nothing found"). */
+  searched: boolean;
+  lastChoice?: { id: string; displayName: string; domains: readonly string[]; url: string } | undefined;
+  acceptLanguage?: string | undefined;
+}
+
 /**
  * The end of an inline flow: the page posts `message` to the Jitsi window with `origin` as the
  * exact postMessage target origin (POST_RESULT_SCRIPT in src/pages/scripts.ts, allowed by hash).
@@ -128,6 +146,7 @@ export interface PageRenderer {
   inviteGonePage(input: InviteGonePageInput): string;
   inviteManagerPage(input: InviteManagerPageInput): string;
   chooserPage(input: ChooserPageInput): string;
+  discoveryPage(input: DiscoveryPageInput): string;
   inlineResultPage(input: InlineResultPageInput): string;
   loggedOutPage(input: LoggedOutPageInput): string;
   logoutConfirmPage(input: LogoutConfirmPageInput): string;
@@ -185,6 +204,13 @@ export const plainPages: PageRenderer = {
   chooserPage({ providers }) {
     const items = providers.map((provider) => `<li><a href="${escapeHtml(provider.url)}">${escapeHtml(provider.displayName)}</a></li>`).join('');
     return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Choose how to sign in</title></head><body><main><h1>Choose how to sign in</h1><ul>${items}</ul></main></body></html>`;
+  },
+  discoveryPage({ federation, action, hidden, search, results, more, searched, lastChoice }) {
+    const item = (choice: { displayName: string; url: string }) => `<li><a href="${escapeHtml(choice.url)}">${escapeHtml(choice.displayName)}</a></li>`;
+    const last = lastChoice ? `<h2>Last used</h2><ul>${item(lastChoice)}</ul>` : '';
+    const fields = hidden.map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`).join('');
+    const list = results.length > 0 ? `<ul>${results.map(item).join('')}</ul>${more > 0 ? `<p>${more} more: refine the search.</p>` : ''}` : searched ? '<p role="status">No institution matches.</p>' : '';
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Choose your institution</title></head><body><main><h1>Choose your institution</h1><p>${escapeHtml(federation)}</p>${last}<form method="get" action="${escapeHtml(action)}" role="search">${fields}<label for="q">Name or domain of your institution</label> <input id="q" name="q" type="search" value="${escapeHtml(search)}"> <button type="submit">Search</button></form>${list}</main></body></html>`;
   },
   inlineResultPage({ to, origin, message, fallbackUrl }) {
     const data = JSON.stringify({ to, origin, message }).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');

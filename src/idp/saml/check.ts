@@ -17,6 +17,12 @@ export async function checkSamlProvider(name: string, settings: SamlProviderSett
     log: { info: () => undefined, warn: (obj) => void problems.push(String(obj.reason ?? '')) },
   });
   await source.load();
+  const members = source.members();
+  if (members) {
+    return [
+      ok('federation metadata', `${members.size} IdPs, signed by a configured federation certificate`),
+    ];
+  }
   const metadata = source.get();
   if (!metadata) {
     return [

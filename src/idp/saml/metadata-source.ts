@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { boundedGet } from '../cas/http.js';
-import { MetadataError, parseIdpMetadata, type IdpMetadata } from './metadata.js';
+import { MetadataError, parseMetadataIndex, type IdpMetadata } from './metadata.js';
 import { verifyMetadataSignature } from './metadata-signature.js';
 import type { SamlProviderSettings } from './settings.js';
 
@@ -21,8 +21,19 @@ export interface MetadataSourceDeps {
   onLoaded?: (metadata: IdpMetadata) => void;
 }
 
+/**
+ * What is kept of the metadata: one IdP, or for a federation (an aggregate and no configured
+ * entityId) every member IdP by entityID.
+ */
+interface MetadataIndex {
+  federation: boolean;
+  entities: Map<string, IdpMetadata>;
+  /** The aggregate's own validUntil (federation) or the one IdP's. */
+  validUntil?: number | undefined;
+}
+
 export class MetadataSource {
-  private current: IdpMetadata | undefined;
+  private current: MetadataIndex | undefined;
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -44,15 +55,40 @@ export class MetadataSource {
     if (this.settings.metadataUrl) this.schedule(this.current ? this.settings.refreshSeconds * 1000 : 30_000);
   }
 
-  /** The metadata to use now, or undefined (never loaded, or expired). */
-  get(): IdpMetadata | undefined {
-    const metadata = this.current;
+  /**
+   * The metadata to use now, or undefined (never loaded, expired, or not a member). A federation
+   * answers only for the member named by `entityId`; a single IdP ignores it unless it differs.
+   */
+  get(entityId?: string): IdpMetadata | undefined {
+    const index = this.current;
+    if (!index || this.expired(index)) return undefined;
+    let metadata: IdpMetadata | undefined;
+    if (index.federation) metadata = entityId === undefined ? undefined : index.entities.get(entityId);
+    else {
+      metadata = index.entities.values().next().value;
+      if (entityId !== undefined && metadata?.entityId !== entityId) return undefined;
+    }
     if (metadata?.validUntil !== undefined && metadata.validUntil <= Date.now()) return undefined;
     return metadata;
   }
 
+  /** The member IdPs of a federation (undefined: a single IdP, or nothing loaded). */
+  members(): ReadonlyMap<string, IdpMetadata> | undefined {
+    const index = this.current;
+    return index?.federation && !this.expired(index) ? index.entities : undefined;
+  }
+
+  /** Whether the metadata is a federation's (known once loaded). */
+  isFederation(): boolean {
+    return this.current?.federation === true;
+  }
+
+  private expired(index: MetadataIndex): boolean {
+    return index.validUntil !== undefined && index.validUntil <= Date.now();
+  }
+
   problem(): string | undefined {
-    if (this.current && !this.get()) return 'IdP metadata expired (validUntil passed) and no newer copy could be loaded';
+    if (this.current && this.expired(this.current)) return 'IdP metadata expired (validUntil passed) and no newer copy could be loaded';
     return this.current ? undefined : (this.lastError ?? 'IdP metadata not loaded yet');
   }
 
@@ -82,14 +118,25 @@ export class MetadataSource {
     try {
       const raw = await this.read();
       const xml = this.signers.length > 0 ? verifyMetadataSignature(raw, this.signers) : raw;
-      const metadata = parseIdpMetadata(xml, this.settings.entityId);
-      if (metadata.validUntil !== undefined && metadata.validUntil <= Date.now()) throw new MetadataError('metadata has expired (validUntil is in the past)');
-      const changed = !this.current || JSON.stringify(this.current) !== JSON.stringify(metadata);
-      this.current = metadata;
+      const parsed = parseMetadataIndex(xml, this.settings.entityId);
+      const federation = parsed.aggregate && parsed.entities.length > 1;
+      if (federation) {
+        // A federation's members are trusted only because the federation signed the list, and only
+        // while the federation says it is current.
+        if (this.signers.length === 0) throw new MetadataError('an aggregate of several IdPs without idp.entityId is a federation: set idp.metadataSigningCertificates (the federation certificate)');
+        if (parsed.validUntil === undefined) throw new MetadataError('the federation aggregate has no validUntil (an aggregate without an end date is refused)');
+      }
+      const first = parsed.entities[0] as IdpMetadata;
+      const validUntil = federation ? parsed.validUntil : first.validUntil;
+      if (validUntil !== undefined && validUntil <= Date.now()) throw new MetadataError('metadata has expired (validUntil is in the past)');
+      const index: MetadataIndex = { federation, entities: new Map(parsed.entities.map((idp) => [idp.entityId, idp])), validUntil };
+      const changed = !this.current || JSON.stringify([...this.current.entities.values()]) !== JSON.stringify(parsed.entities);
+      this.current = index;
       this.lastError = undefined;
       if (changed) {
-        this.deps.onLoaded?.(metadata);
-        this.deps.log.info({ entityId: metadata.entityId, certificates: metadata.signingCertificates.length, elapsedMs: Date.now() - started }, 'SAML IdP metadata loaded');
+        if (!federation) this.deps.onLoaded?.(first);
+        if (federation) this.deps.log.info({ idps: parsed.entities.length, skipped: parsed.skipped, elapsedMs: Date.now() - started }, 'SAML federation metadata loaded');
+        else this.deps.log.info({ entityId: first.entityId, certificates: first.signingCertificates.length, elapsedMs: Date.now() - started }, 'SAML IdP metadata loaded');
       }
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

@@ -32,6 +32,8 @@ export interface IdpMetadata {
   validUntil?: number;
   /** Display name from mdui:DisplayName (English first), for discovery pages. */
   displayName?: string;
+  /** Every mdui:DisplayName (all languages), searched on the discovery page. */
+  displayNames?: string[];
 }
 
 export class MetadataError extends Error {
@@ -91,6 +93,43 @@ export function parseIdpMetadata(xml: string, entityId?: string): IdpMetadata {
   return idpFromEntity(entity, entityId, rootValidUntil);
 }
 
+/**
+ * Every IdP of a metadata document: one for an EntityDescriptor (or the configured `entityId` of an
+ * aggregate), all of them for an aggregate without one (a federation). A member whose entry is
+ * unusable (no SAML 2.0 SSO endpoint, no certificate) is left out and counted, not fatal: one bad
+ * entry among thousands must not take the federation down.
+ */
+export function parseMetadataIndex(xml: string, entityId?: string): { entities: IdpMetadata[]; skipped: number; aggregate: boolean; validUntil?: number } {
+  let root: XmlElement;
+  try {
+    root = parseXmlDocument(xml.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new MetadataError(`metadata XML ${error instanceof Error ? error.message : 'cannot be parsed'}`);
+  }
+  if (local(root) !== 'EntitiesDescriptor' || entityId !== undefined) return { entities: [parseIdpMetadata(xml, entityId)], skipped: 0, aggregate: false };
+  const rootValidUntil = parseInstant(root.attributes.validUntil);
+  const validUntil = rootValidUntil === undefined ? {} : { validUntil: rootValidUntil };
+  const byId = new Map<string, IdpMetadata>();
+  const duplicated = new Set<string>();
+  let skipped = 0;
+  for (const candidate of descendants(root, 'EntityDescriptor')) {
+    if (childrenNamed(candidate, 'IDPSSODescriptor').length === 0) continue;
+    try {
+      const idp = idpFromEntity(candidate, undefined, rootValidUntil);
+      if (byId.has(idp.entityId)) duplicated.add(idp.entityId);
+      else byId.set(idp.entityId, idp);
+    } catch {
+      skipped += 1;
+    }
+  }
+  // Two entries claiming one entityID: neither is trusted over the other.
+  for (const id of duplicated) byId.delete(id);
+  skipped += duplicated.size;
+  const unique = [...byId.values()];
+  if (unique.length === 0) throw new MetadataError('the aggregate holds no usable SAML 2.0 IdP');
+  return { entities: unique, skipped, aggregate: true, ...validUntil };
+}
+
 export function idpFromEntity(entity: XmlElement, expectedEntityId?: string, inheritedValidUntil?: number): IdpMetadata {
   const id = entity.attributes.entityID;
   if (!id) throw new MetadataError('EntityDescriptor has no entityID');
@@ -133,6 +172,8 @@ export function idpFromEntity(entity: XmlElement, expectedEntityId?: string, inh
   const names = descendants(descriptor, 'DisplayName');
   const name = names.find((candidate) => candidate.attributes['xml:lang'] === 'en') ?? names[0];
   if (name?.text) metadata.displayName = name.text;
+  const all = [...new Set(names.map((candidate) => candidate.text).filter((text) => text !== ''))];
+  if (all.length > 1) metadata.displayNames = all;
   return metadata;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SAML, ValidateInResponseTo, type CacheProvider, type SamlConfig } from '@node-saml/node-saml';
 import { GatewayError } from '../../http/errors.js';
-import type { BackchannelLogout, FrontchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart, ProviderDocument } from '../provider.js';
+import type { BackchannelLogout, FrontchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart, ProviderDocument, ProviderMember } from '../provider.js';
 import { attributeClaims, MissingIdError, samlIdentity } from './attributes.js';
 import { BEARER, instant, readAssertion, readResponseEnvelope, SamlDocumentError, screenDocument, STATUS_SUCCESS, type AssertionContent, type NameId } from './assertion.js';
 import type { IdpMetadata } from './metadata.js';
@@ -72,6 +72,7 @@ export class SamlProvider implements IdentityProvider {
   readonly sloUrl: string;
   readonly metadataUrl: string;
   private readonly source: MetadataSource;
+  private readonly memberCache = new WeakMap<object, Map<string, ProviderMember>>();
 
   constructor(
     readonly name: string,
@@ -96,7 +97,22 @@ export class SamlProvider implements IdentityProvider {
     await this.source.start();
   }
 
-  private idp(): IdpMetadata {
+  /**
+   * The IdP to talk to: the one of the metadata, or for a federation the member bound to the login
+   * transaction (`entityId`, from startLogin's secrets). A federation without one, or with one that
+   * is no longer a member, is refused.
+   */
+  private idp(entityId?: string): IdpMetadata {
+    if (this.source.isFederation() && this.source.members()) {
+      const member = entityId === undefined ? undefined : this.source.get(entityId);
+      if (!member) {
+        throw new GatewayError(400, 'invalid_request', `${this.displayName}: this sign-in names no institution of the federation. ${startAgain}`, {
+          detail: { provider: this.name, reason: entityId === undefined ? 'no member IdP bound to this login' : 'the IdP is not (or no longer) a member', entityId: entityId?.slice(0, 200) },
+          level: 'warn',
+        });
+      }
+      return member;
+    }
     const metadata = this.source.get();
     if (!metadata) {
       throw new GatewayError(502, 'idp_unavailable', `Sign-in with ${this.displayName} is not available right now. Please try again in a moment.`, {
@@ -145,17 +161,37 @@ export class SamlProvider implements IdentityProvider {
     return RELAY_STATE.test(relay) ? relay : undefined;
   }
 
+  members(): ReadonlyMap<string, ProviderMember> | undefined {
+    const entities = this.source.members();
+    if (!entities) return undefined;
+    let members = this.memberCache.get(entities);
+    if (!members) {
+      members = new Map();
+      for (const idp of entities.values()) {
+        members.set(idp.entityId, {
+          id: idp.entityId,
+          displayName: idp.displayName ?? hostOf(idp.entityId),
+          aliases: idp.displayNames ?? [],
+          domains: idp.scopes.filter((scope) => !scope.regexp).map((scope) => scope.value),
+        });
+      }
+      this.memberCache.set(entities, members);
+    }
+    return members;
+  }
+
   async startLogin(request: LoginRequest): Promise<LoginStart> {
-    const idp = this.idp();
+    const idp = this.idp(request.member);
     const requestId = `_${randomBytes(20).toString('hex')}`;
     const options: Partial<SamlConfig> = { generateUniqueId: () => requestId, forceAuthn: request.forceLogin === true };
     if (this.signsAuthnRequests(idp)) options.privateKey = this.settings.sp.privateKey;
     const redirectUrl = await this.saml(idp, options).getAuthorizeUrlAsync(request.transactionId, undefined, {});
-    return { redirectUrl, secrets: { requestId } };
+    return { redirectUrl, secrets: this.source.isFederation() ? { requestId, entityId: idp.entityId } : { requestId } };
   }
 
   async finishLogin(finish: LoginFinish): Promise<LoginResult> {
-    const idp = this.idp();
+    // A federation: only the member the person chose may answer this login (its Issuer, its keys).
+    const idp = this.idp(finish.secrets.entityId);
     const encoded = this.singleResponse(finish.params);
     const xml = Buffer.from(encoded, 'base64').toString('utf8');
     const refuse = (reason: string, extra: Record<string, unknown> = {}) =>
@@ -219,6 +255,7 @@ export class SamlProvider implements IdentityProvider {
     if (assertion.sessionIndex) sessionIndexes.push(`si:${assertion.sessionIndex}`);
     if (assertion.nameId?.value) sessionIndexes.push(`nameid:${assertion.nameId.value}`);
     const hint: LogoutHint = { nameId: assertion.nameId };
+    if (this.source.isFederation()) hint.entityId = idp.entityId;
     if (assertion.sessionIndex) hint.sessionIndex = assertion.sessionIndex;
     return {
       identity,
@@ -317,10 +354,11 @@ export class SamlProvider implements IdentityProvider {
   }
 
   async logoutUrl(session: { logoutHint?: string }, returnUrl: string): Promise<string | undefined> {
-    const idp = this.source.get();
-    if (!this.settings.singleLogout || !idp?.sloRedirectUrl || !session.logoutHint) return undefined;
+    if (!this.settings.singleLogout || !session.logoutHint) return undefined;
     const hint = parseHint(session.logoutHint);
     if (!hint?.nameId) return undefined;
+    const idp = this.source.isFederation() ? (hint.entityId === undefined ? undefined : this.source.get(hint.entityId)) : this.source.get();
+    if (!idp?.sloRedirectUrl) return undefined;
     const profile = {
       issuer: idp.entityId,
       nameID: hint.nameId.value,
@@ -419,7 +457,17 @@ export class SamlProvider implements IdentityProvider {
 
 interface LogoutHint {
   nameId: NameId | undefined;
+  /** The federation member the person signed in at. */
+  entityId?: string;
   sessionIndex?: string;
+}
+
+function hostOf(entityId: string): string {
+  try {
+    return new URL(entityId).hostname || entityId;
+  } catch {
+    return entityId;
+  }
 }
 
 function parseHint(raw: string): LogoutHint | undefined {

@@ -1,0 +1,204 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkPage } from '../support/axe.js';
+import { launchChromium, newContext, watchProblems } from '../support/chromium.js';
+import { carriesNoToken, expectRejected, jitsiState, ScriptedBrowser, TARGET_URL } from './harness.js';
+import { startRedis, type RedisServer } from '../support/redis.js';
+import { encodeResponse, redirectMessage } from '../support/saml-idp.js';
+import { aggregate, signAggregate, testFederation } from '../support/saml-federation.js';
+import { postResponse, startSamlGateway, type SamlBench } from '../idp/saml/harness.js';
+
+/**
+ * A SAML federation provider (issue 14, federations): one provider entry whose metadata is the
+ * federation's signed aggregate and no idp.entityId serves every member IdP. The person picks their
+ * institution on the discovery page (or the login URL names it: `entityID`); the chosen member is
+ * bound to the login transaction, and only that member's signed answer signs anyone in.
+ */
+
+let redis: RedisServer;
+let bench: SamlBench;
+const federation = testFederation(30);
+const { alpha, beta } = federation;
+const EPPN = (value: string) => ({ name: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6', friendlyName: 'eduPersonPrincipalName', values: [value] });
+
+const fedSettings = (metadata: string, signers = [federation.federationKeys.cert]) => ({ displayName: 'Test Federation', idp: { metadata, metadataSigningCertificates: signers } });
+
+beforeAll(async () => {
+  redis = await startRedis();
+  bench = await startSamlGateway(redis.url, fedSettings(signAggregate(aggregate(federation.members), federation.federationKeys)));
+}, 60_000);
+
+afterAll(async () => {
+  await bench?.gw.stop();
+  await redis?.destroy();
+});
+
+const login = (query: Record<string, string> = {}, room = 'physics') => `${bench.gw.url}/login?${new URLSearchParams({ room, state: decodeURIComponent(jitsiState({ room, tenant: 'acme' })), ...query }).toString()}`;
+
+/** Starts a login at `entityID` and returns the AuthnRequest's id and RelayState. */
+async function startAt(browser: ScriptedBrowser, entityId: string) {
+  const step = await browser.request(login({ entityID: entityId }));
+  expect(step.status, step.body.slice(0, 300)).toBe(303);
+  const message = redirectMessage(step.location ?? '');
+  return { step, requestId: message.id, relayState: message.relayState ?? '' };
+}
+
+describe('discovery page', () => {
+  it('without a choice: a search form and no token; the list appears for a name, an accent-free name, a domain or an e-mail', async () => {
+    const browser = new ScriptedBrowser();
+    const first = await browser.request(login());
+    expect(first.status).toBe(200);
+    expect(first.body).toContain('Choose your institution');
+    expect(first.body).toMatch(/<form method="get" action="\/login" role="search">/);
+    expect(first.body).not.toContain('data-idp='); // 32 members: search first, no endless list
+    expect(carriesNoToken(first)).toBe(true);
+
+    for (const search of ['Alpha', 'universite alpha', 'alpha.example.org', 'someone@alpha.example.org']) {
+      const found = await browser.request(login({ q: search }));
+      expect(found.status).toBe(200);
+      expect(found.body, search).toContain(`data-idp="${alpha.idp.entityId}"`);
+      expect(found.body, search).not.toContain(`data-idp="${beta.idp.entityId}"`);
+    }
+    const none = await browser.request(login({ q: 'gamma college' }));
+    expect(none.body).toContain('No institution matches');
+    const many = await browser.request(login({ q: 'school' }));
+    expect(many.body).toContain('5 more institutions match'); // 30 schools, 25 shown
+  });
+
+  it('choosing from the list starts the login at that member, and the page offers it first next time', async () => {
+    const browser = new ScriptedBrowser();
+    const found = await browser.request(login({ q: 'beta' }));
+    const href = /<a class="button" href="([^"]+)" data-idp="https:\/\/login\.beta/.exec(found.body)?.[1]?.replace(/&amp;/g, '&');
+    expect(href).toBeDefined();
+    const chosen = await browser.request(`${bench.gw.url}${href}`);
+    expect(chosen.status).toBe(303);
+    expect(chosen.location?.startsWith(beta.idp.ssoUrl)).toBe(true);
+    const again = await browser.request(login());
+    expect(again.body).toContain('Last used');
+    expect(again.body).toContain(`data-idp="${beta.idp.entityId}"`);
+  });
+});
+
+describe('discovery page in Chromium', { timeout: 60_000 }, () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('by keyboard alone: search, hear the result count, follow the institution; no serious axe violation (French)', async () => {
+    const context = await newContext(browser, { locale: 'fr-FR' });
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    await page.goto(login());
+    expect(await page.locator('h1').textContent()).toBe('Choisissez votre établissement');
+    await checkPage(page, 'discovery-fr', problems);
+    await page.getByLabel('Nom ou domaine de votre établissement').focus();
+    await page.keyboard.type('universite alpha');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.searchParams.get('q') === 'universite alpha');
+    expect(await page.getByRole('status').textContent()).toContain('1 établissements trouvés');
+    await checkPage(page, 'discovery-fr-results', problems);
+    const link = page.getByRole('link', { name: /Alpha University/ });
+    await link.focus();
+    // The member's SSO URL is no real host: what matters is that the browser is sent there.
+    const toIdp = page.waitForRequest((request) => request.url().startsWith(alpha.idp.ssoUrl));
+    await page.keyboard.press('Enter');
+    await toIdp;
+    await context.close();
+  });
+});
+
+describe('federation login', () => {
+  it('an entityID hint skips discovery; the member\'s signed answer ends in a token for the room', async () => {
+    const browser = new ScriptedBrowser();
+    const { step, requestId, relayState } = await startAt(browser, alpha.idp.entityId);
+    expect(step.location?.startsWith(alpha.idp.ssoUrl)).toBe(true);
+    const response = await alpha.idp.response(bench.sp, { requestId, attributes: [EPPN('alice@alpha.example.org')] });
+    const { final } = await postResponse(bench, browser, encodeResponse(response), relayState);
+    expect(final.status, final.body.slice(0, 300)).toBe(303);
+    expect(final.location?.startsWith(`${TARGET_URL}/acme/physics#jwt=`)).toBe(true);
+  });
+
+  it('a login bound to Alpha refuses an answer from Beta, whether Beta names itself or Alpha as Issuer', async () => {
+    for (const issuer of [beta.idp.entityId, alpha.idp.entityId]) {
+      const browser = new ScriptedBrowser();
+      const { requestId, relayState } = await startAt(browser, alpha.idp.entityId);
+      // Beta, a genuine member with its own valid keys, answers the login the person started at Alpha.
+      const response = await beta.idp.response(bench.sp, { requestId, issuer, attributes: [EPPN('mallory@alpha.example.org')] });
+      const { final } = await postResponse(bench, browser, encodeResponse(response), relayState);
+      expectRejected(final, 400);
+      expect(final.body).toContain('could not be verified');
+    }
+  });
+
+  it('refuses an unknown entityID hint and hints with tricks, with a 400 page and no token', async () => {
+    const browser = new ScriptedBrowser();
+    const id = alpha.idp.entityId;
+    const hostile = [
+      'https://idp.gamma.example.org/idp/shibboleth', // not a member
+      `${id} `, // trailing space
+      `${id}\n`, // control character
+      id.toUpperCase(), // case
+      id.slice(0, -1), // a prefix of a member
+      `${id}/`, // a longer id
+      encodeURIComponent(id), // encoded twice
+      'x'.repeat(1025), // too long
+      `${bench.sp.entityId}`, // the gateway itself
+    ];
+    for (const hint of hostile) {
+      const step = await browser.request(login({ entityID: hint }));
+      expectRejected(step, 400);
+    }
+    const twice = await browser.request(`${login({ entityID: id })}&entityID=${encodeURIComponent(beta.idp.entityId)}`);
+    expectRejected(twice, 400);
+    // Nothing was bound for the person: no last-choice cookie either.
+    expect([...browser.cookies.keys()].some((name) => name.startsWith('jsg_idp_'))).toBe(false);
+  });
+
+  it('an unsolicited answer (IdP-initiated) cannot sign in through a federation', async () => {
+    const browser = new ScriptedBrowser();
+    const response = await alpha.idp.response(bench.sp, { attributes: [EPPN('alice@alpha.example.org')] });
+    const { final } = await postResponse(bench, browser, encodeResponse(response), undefined);
+    expect(final.status).toBeGreaterThanOrEqual(400);
+    expect(final.status).toBeLessThan(500);
+    expect(carriesNoToken(final)).toBe(true);
+  });
+});
+
+describe('the aggregate must be the federation\'s, signed and current', () => {
+  const cases: Array<[string, () => Record<string, unknown>]> = [
+    ['unsigned', () => fedSettings(aggregate(federation.members))],
+    ['signed by someone else', () => fedSettings(signAggregate(aggregate(federation.members), alpha.idp.keys))],
+    ['expired', () => fedSettings(signAggregate(aggregate(federation.members, { validUntil: new Date(Date.now() - 60_000).toISOString() }), federation.federationKeys))],
+    ['without validUntil', () => fedSettings(signAggregate(aggregate(federation.members, { validUntil: null }), federation.federationKeys))],
+    ['with no federation certificate configured', () => ({ idp: { metadata: signAggregate(aggregate(federation.members), federation.federationKeys) } })],
+  ];
+  for (const [what, settings] of cases) {
+    it(`${what}: no discovery, no login (a clear page, no token)`, async () => {
+      const other = await startSamlGateway(redis.url, settings(), { prefix: `fed-bad-${what.replace(/\W+/g, '-')}:` });
+      try {
+        const browser = new ScriptedBrowser();
+        const page = await browser.request(`${other.gw.url}/login?room=physics&state=${jitsiState({ room: 'physics', tenant: 'acme' })}`);
+        expectRejected(page, 502);
+        expect(page.body).not.toContain('data-idp=');
+        const hinted = await browser.request(`${other.gw.url}/login?room=physics&state=${jitsiState({ room: 'physics', tenant: 'acme' })}&entityID=${encodeURIComponent(alpha.idp.entityId)}`);
+        expect(hinted.status).toBeGreaterThanOrEqual(400);
+        expect(carriesNoToken(hinted)).toBe(true);
+      } finally {
+        await other.gw.stop();
+      }
+    });
+  }
+});
+
+describe('providers check', () => {
+  it('reports a federation by its member count', async () => {
+    const { checkSamlProvider } = await import('../../src/idp/saml/check.js');
+    const { samlProviderSchema } = await import('../../src/idp/saml/settings.js');
+    const settings = samlProviderSchema.parse({ kind: 'saml', ...fedSettings(signAggregate(aggregate(federation.members), federation.federationKeys)), sp: { privateKey: 'k', certificate: 'c' } });
+    expect(await checkSamlProvider('fed', settings)).toEqual([{ check: 'federation metadata', status: 'ok', detail: '32 IdPs, signed by a configured federation certificate' }]);
+  });
+});
