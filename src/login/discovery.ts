@@ -37,11 +37,22 @@ export function searchMembers(members: ReadonlyMap<string, ProviderMember>, sear
     .filter((word) => word !== '');
   if (words.length === 0) return [];
   const found: ProviderMember[] = [];
-  for (const member of members.values()) {
-    const text = fold([member.displayName, ...member.aliases, ...member.domains, hostOf(member.id)].join(' '));
+  for (const [member, text] of searchable(members)) {
     if (words.every((word) => text.includes(word))) found.push(member);
   }
   return found.sort((a, b) => a.displayName.localeCompare(b.displayName));
+}
+
+/** Each member with its folded search text, computed once per member list (a federation: thousands). */
+const searchTexts = new WeakMap<ReadonlyMap<string, ProviderMember>, Array<[ProviderMember, string]>>();
+
+function searchable(members: ReadonlyMap<string, ProviderMember>): Array<[ProviderMember, string]> {
+  let texts = searchTexts.get(members);
+  if (!texts) {
+    texts = [...members.values()].map((member) => [member, fold([member.displayName, ...member.aliases, ...member.domains, hostOf(member.id)].join(' '))]);
+    searchTexts.set(members, texts);
+  }
+  return texts;
 }
 
 function hostOf(id: string): string {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { boundedGet } from '../cas/http.js';
-import { MetadataError, parseMetadataIndex, type IdpMetadata } from './metadata.js';
-import { verifyMetadataSignature } from './metadata-signature.js';
+import { MetadataError, type IdpMetadata } from './metadata.js';
+import { readMetadataIndex, threadOf } from './metadata-read.js';
 import type { SamlProviderSettings } from './settings.js';
 
 /**
@@ -19,6 +19,8 @@ export interface MetadataSourceDeps {
   fetch?: typeof fetch;
   onRefreshFailure?: () => void;
   onLoaded?: (metadata: IdpMetadata) => void;
+  /** Documents at least this large are verified and parsed in a worker thread (default 256 KiB; tests lower it). */
+  offThreadFromBytes?: number;
 }
 
 /**
@@ -30,6 +32,8 @@ interface MetadataIndex {
   entities: Map<string, IdpMetadata>;
   /** The aggregate's own validUntil (federation) or the one IdP's. */
   validUntil?: number | undefined;
+  /** SHA-256 of the signed content. */
+  digest: string;
 }
 
 export class MetadataSource {
@@ -38,6 +42,7 @@ export class MetadataSource {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private loading: Promise<void> | undefined;
+  private lastThread: number | undefined;
 
   /** Federation certificates the metadata must be signed with (none: not checked). */
   private readonly signers: string[];
@@ -76,6 +81,11 @@ export class MetadataSource {
   members(): ReadonlyMap<string, IdpMetadata> | undefined {
     const index = this.current;
     return index?.federation && !this.expired(index) ? index.entities : undefined;
+  }
+
+  /** The thread the last document was read on (0: the main thread; more: a worker), for tests and the bench. */
+  lastReadThread(): number | undefined {
+    return this.lastThread;
   }
 
   /** Whether the metadata is a federation's (known once loaded). */
@@ -117,8 +127,9 @@ export class MetadataSource {
     const started = Date.now();
     try {
       const raw = await this.read();
-      const xml = this.signers.length > 0 ? verifyMetadataSignature(raw, this.signers) : raw;
-      const parsed = parseMetadataIndex(xml, this.settings.entityId);
+      const read = await readMetadataIndex({ raw, signers: this.signers, entityId: this.settings.entityId }, this.deps.offThreadFromBytes);
+      this.lastThread = read.threadId;
+      const parsed = read.index;
       const federation = parsed.aggregate && parsed.entities.length > 1;
       if (federation) {
         // A federation's members are trusted only because the federation signed the list, and only
@@ -129,16 +140,17 @@ export class MetadataSource {
       const first = parsed.entities[0] as IdpMetadata;
       const validUntil = federation ? parsed.validUntil : first.validUntil;
       if (validUntil !== undefined && validUntil <= Date.now()) throw new MetadataError('metadata has expired (validUntil is in the past)');
-      const index: MetadataIndex = { federation, entities: new Map(parsed.entities.map((idp) => [idp.entityId, idp])), validUntil };
-      const changed = !this.current || JSON.stringify([...this.current.entities.values()]) !== JSON.stringify(parsed.entities);
+      const index: MetadataIndex = { federation, entities: new Map(parsed.entities.map((idp) => [idp.entityId, idp])), validUntil, digest: parsed.digest };
+      const changed = this.current?.digest !== parsed.digest;
       this.current = index;
       this.lastError = undefined;
       if (changed) {
         if (!federation) this.deps.onLoaded?.(first);
-        if (federation) this.deps.log.info({ idps: parsed.entities.length, skipped: parsed.skipped, elapsedMs: Date.now() - started }, 'SAML federation metadata loaded');
+        if (federation) this.deps.log.info({ idps: parsed.entities.length, skipped: parsed.skipped, worker: read.threadId !== 0, elapsedMs: Date.now() - started }, 'SAML federation metadata loaded');
         else this.deps.log.info({ entityId: first.entityId, certificates: first.signingCertificates.length, elapsedMs: Date.now() - started }, 'SAML IdP metadata loaded');
       }
     } catch (error) {
+      this.lastThread = threadOf(error) ?? this.lastThread;
       const reason = error instanceof Error ? error.message : String(error);
       this.lastError = `IdP metadata cannot be loaded: ${reason}`;
       this.deps.onRefreshFailure?.();
