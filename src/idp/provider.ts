@@ -109,6 +109,12 @@ export interface IdentityProvider {
    */
   members?(): ReadonlyMap<string, ProviderMember> | undefined;
 
+  /**
+   * For a provider whose members cannot be listed (a SAML federation's MDQ service): the member with
+   * this id, or undefined when there is none. Such a provider needs the id from the login URL.
+   */
+  findMember?(id: string): Promise<ProviderMember | undefined>;
+
   /** Reads the transaction id from the IdP's answer at the callback (OIDC `state`, CAS `tx`). */
   transactionId(params: URLSearchParams): string | undefined;
 

@@ -74,20 +74,36 @@ function readLastChoice(flow: EntryFlow, provider: string, members: ReadonlyMap<
 }
 
 /** After the provider is chosen: for a provider with members, which one (hint, else the discovery page). */
-export const chooseMember: Step<EntryFlow> = function chooseMember(flow) {
+function unknownMember(provider: { name: string; displayName: string }, hint: string): GatewayError {
+  return new GatewayError(400, 'invalid_request', `The sign-in link names an institution that ${provider.displayName} does not know. Choose your institution from the list instead.`, {
+    detail: { provider: provider.name, reason: 'entityID hint is not a member', entityID: hint.slice(0, 200) },
+    level: 'warn',
+  });
+}
+
+export const chooseMember: Step<EntryFlow> = async function chooseMember(flow) {
   const request = need(flow.request, 'request');
   const provider = need(flow.provider, 'provider');
   const members = provider.members?.();
+  if (!members && provider.findMember) {
+    // Members that cannot be listed (MDQ): the login URL must name one.
+    if (request.member === undefined) {
+      throw new GatewayError(400, 'invalid_request', `Sign-in with ${provider.displayName} starts from your institution's portal: open the meeting link from there, or ask your administrator for the sign-in link of your institution.`, {
+        detail: { provider: provider.name, reason: 'no entityID hint for a provider without a member list' },
+        level: 'info',
+      });
+    }
+    const member = await provider.findMember(request.member);
+    if (!member) throw unknownMember(provider, request.member);
+    flow.member = member.id;
+    flow.out.cookies.push(serializeCookie(lastChoiceCookie(provider.name), encodeURIComponent(member.id), LAST_CHOICE_DAYS * 86400, cookieOptions(flow.services)));
+    return;
+  }
   // No members: a provider that is one IdP, or a federation whose list is not loaded (startLogin then says so).
   if (!members) return;
   if (request.member !== undefined) {
     const member = members.get(request.member);
-    if (!member) {
-      throw new GatewayError(400, 'invalid_request', `The sign-in link names an institution that ${provider.displayName} does not know. Choose your institution from the list instead.`, {
-        detail: { provider: provider.name, reason: 'entityID hint is not a member', entityID: request.member.slice(0, 200) },
-        level: 'warn',
-      });
-    }
+    if (!member) throw unknownMember(provider, request.member);
     flow.member = member.id;
     flow.out.cookies.push(serializeCookie(lastChoiceCookie(provider.name), encodeURIComponent(member.id), LAST_CHOICE_DAYS * 86400, cookieOptions(flow.services)));
     return;

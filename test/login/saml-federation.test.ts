@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPage } from '../support/axe.js';
@@ -5,7 +7,8 @@ import { launchChromium, newContext, watchProblems } from '../support/chromium.j
 import { carriesNoToken, expectRejected, jitsiState, ScriptedBrowser, TARGET_URL } from './harness.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { encodeResponse, redirectMessage } from '../support/saml-idp.js';
-import { aggregate, signAggregate, testFederation } from '../support/saml-federation.js';
+import { aggregate, memberEntity, signAggregate, testFederation } from '../support/saml-federation.js';
+import { parseDuration } from '../../src/idp/saml/mdq.js';
 import { postResponse, startSamlGateway, type SamlBench } from '../idp/saml/harness.js';
 
 /**
@@ -200,5 +203,92 @@ describe('providers check', () => {
     const { samlProviderSchema } = await import('../../src/idp/saml/settings.js');
     const settings = samlProviderSchema.parse({ kind: 'saml', ...fedSettings(signAggregate(aggregate(federation.members), federation.federationKeys)), sp: { privateKey: 'k', certificate: 'c' } });
     expect(await checkSamlProvider('fed', settings)).toEqual([{ check: 'federation metadata', status: 'ok', detail: '32 IdPs, signed by a configured federation certificate' }]);
+  });
+});
+
+describe('MDQ (metadata query protocol)', () => {
+  let mdq: Server;
+  let mdqBench: SamlBench;
+  const asked: string[] = [];
+  const unsignedMember = { ...federation.members[2]! };
+  const expiredMember = federation.members[3]!;
+  const liar = federation.members[4]!;
+
+  /** One member's EntityDescriptor as an MDQ service answers it: signed by the federation. */
+  function answer(member: typeof alpha, options: { validUntil?: string; sign?: boolean } = {}): string {
+    const validUntil = options.validUntil ?? new Date(Date.now() + 86_400_000).toISOString();
+    const xml = memberEntity(member).replace('<md:EntityDescriptor ', `<md:EntityDescriptor ID="_mdq" validUntil="${validUntil}" cacheDuration="PT1H" `);
+    return options.sign === false ? xml : signAggregate(xml, federation.federationKeys, '_mdq');
+  }
+
+  beforeAll(async () => {
+    mdq = createServer((request, response) => {
+      const match = /^\/mdq\/entities\/([^/]+)$/.exec(request.url ?? '');
+      const id = match ? decodeURIComponent(match[1]!) : '';
+      asked.push(id);
+      const send = (body: string) => response.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(body);
+      if (id === alpha.idp.entityId) return send(answer(alpha));
+      if (id === beta.idp.entityId) return send(answer(beta));
+      if (id === unsignedMember.idp.entityId) return send(answer(unsignedMember, { sign: false }));
+      if (id === expiredMember.idp.entityId) return send(answer(expiredMember, { validUntil: new Date(Date.now() - 60_000).toISOString() }));
+      if (id === liar.idp.entityId) return send(answer(alpha)); // asked for one IdP, answers with another's (signed) metadata
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => mdq.listen(0, '127.0.0.1', resolve));
+    const mdqUrl = `http://127.0.0.1:${(mdq.address() as AddressInfo).port}/mdq`;
+    mdqBench = await startSamlGateway(redis.url, { displayName: 'MDQ Federation', idp: { mdqUrl, metadataSigningCertificates: [federation.federationKeys.cert] } }, { prefix: 'fed-mdq:' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await mdqBench?.gw.stop();
+    await new Promise((resolve) => mdq?.close(resolve));
+  });
+
+  const mdqLogin = (query: Record<string, string> = {}) => `${mdqBench.gw.url}/login?${new URLSearchParams({ room: 'physics', state: decodeURIComponent(jitsiState({ room: 'physics', tenant: 'acme' })), ...query }).toString()}`;
+
+  it('an entityID hint is looked up at the service; the signed answer is cached; the member signs in', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      const browser = new ScriptedBrowser();
+      const step = await browser.request(mdqLogin({ entityID: alpha.idp.entityId }));
+      expect(step.status, step.body.slice(0, 300)).toBe(303);
+      expect(step.location?.startsWith(alpha.idp.ssoUrl)).toBe(true);
+      const message = redirectMessage(step.location ?? '');
+      const response = await alpha.idp.response(mdqBench.sp, { requestId: message.id, attributes: [EPPN('alice@alpha.example.org')] });
+      const { final } = await postResponse(mdqBench, browser, encodeResponse(response), message.relayState ?? '');
+      expect(final.location?.startsWith(`${TARGET_URL}/acme/physics#jwt=`)).toBe(true);
+    }
+    expect(asked.filter((id) => id === alpha.idp.entityId)).toHaveLength(1);
+  });
+
+  it('refuses: no hint, an unknown IdP (asked once), an unsigned, expired or substituted answer, and another member answering', async () => {
+    const browser = new ScriptedBrowser();
+    expectRejected(await browser.request(mdqLogin()), 400);
+    for (const id of ['https://idp.unknown.example.org/idp', unsignedMember.idp.entityId, expiredMember.idp.entityId, liar.idp.entityId]) {
+      expectRejected(await browser.request(mdqLogin({ entityID: id })), 400);
+      expectRejected(await browser.request(mdqLogin({ entityID: id })), 400);
+      expect(asked.filter((asked) => asked === id), id).toHaveLength(1); // remembered as unknown
+    }
+    const step = await browser.request(mdqLogin({ entityID: alpha.idp.entityId }));
+    const message = redirectMessage(step.location ?? '');
+    const response = await beta.idp.response(mdqBench.sp, { requestId: message.id, issuer: alpha.idp.entityId, attributes: [EPPN('mallory@alpha.example.org')] });
+    const { final } = await postResponse(mdqBench, browser, encodeResponse(response), message.relayState ?? '');
+    expectRejected(final, 400);
+  });
+
+  it('configuration: mdqUrl needs the federation certificate and excludes entityId and the other sources', async () => {
+    const { samlProviderSchema } = await import('../../src/idp/saml/settings.js');
+    const parse = (idp: Record<string, unknown>) => samlProviderSchema.safeParse({ kind: 'saml', idp, sp: { privateKey: 'k', certificate: 'c' } });
+    const cert = [federation.federationKeys.cert];
+    expect(parse({ mdqUrl: 'https://mdq.example.org/', metadataSigningCertificates: cert }).success).toBe(true);
+    expect(JSON.stringify(parse({ mdqUrl: 'https://mdq.example.org/' }).error?.issues)).toContain('needs the federation certificate');
+    expect(JSON.stringify(parse({ mdqUrl: 'https://mdq.example.org/', metadataSigningCertificates: cert, entityId: alpha.idp.entityId }).error?.issues)).toContain('leave entityId out');
+    expect(JSON.stringify(parse({ mdqUrl: 'https://mdq.example.org/', metadataSigningCertificates: cert, metadataUrl: 'https://md.example.org/' }).error?.issues)).toContain('exactly one of');
+  });
+
+  it('reads cacheDuration', () => {
+    expect(parseDuration('PT1H')).toBe(3_600_000);
+    expect(parseDuration('P1DT30M')).toBe(86_400_000 + 1_800_000);
+    expect(parseDuration('PT')).toBeUndefined();
+    expect(parseDuration('1H')).toBeUndefined();
   });
 });

@@ -9,6 +9,9 @@ import type { SamlProviderSettings } from './settings.js';
  * printed by check-config.
  */
 export async function checkSamlProvider(name: string, settings: SamlProviderSettings, fetchImpl: typeof fetch = fetch): Promise<CheckResult[]> {
+  if (settings.idp.mdqUrl) {
+    return [ok('MDQ service', `${settings.idp.mdqUrl}: each IdP's metadata is fetched when a login names it, and must be signed by the federation certificate`)];
+  }
   const problems: string[] = [];
   const source = new MetadataSource(settings.idp, {
     provider: name,

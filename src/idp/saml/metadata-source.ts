@@ -83,6 +83,11 @@ export class MetadataSource {
     return index?.federation && !this.expired(index) ? index.entities : undefined;
   }
 
+  /** The federation certificates from the settings (inline and files). */
+  signingCertificates(): string[] {
+    return [...this.signers];
+  }
+
   /** The thread the last document was read on (0: the main thread; more: a worker), for tests and the bench. */
   lastReadThread(): number | undefined {
     return this.lastThread;

@@ -6,6 +6,7 @@ import { attributeClaims, MissingIdError, samlIdentity } from './attributes.js';
 import { BEARER, instant, readAssertion, readResponseEnvelope, SamlDocumentError, screenDocument, STATUS_SUCCESS, type AssertionContent, type NameId } from './assertion.js';
 import type { IdpMetadata } from './metadata.js';
 import { MetadataSource } from './metadata-source.js';
+import { MdqSource } from './mdq.js';
 import { readLogoutRequest, readLogoutResponse, readRedirectMessage } from './redirect-binding.js';
 import { NAMEID_FORMATS, type SamlProviderSettings } from './settings.js';
 import { spMetadataXml } from './sp-metadata.js';
@@ -73,6 +74,9 @@ export class SamlProvider implements IdentityProvider {
   readonly metadataUrl: string;
   private readonly source: MetadataSource;
   private readonly memberCache = new WeakMap<object, Map<string, ProviderMember>>();
+  /** The federation's MDQ service, when the metadata comes from one (idp.mdqUrl). */
+  private readonly mdq: MdqSource | undefined;
+  readonly findMember?: (id: string) => Promise<ProviderMember | undefined>;
 
   constructor(
     readonly name: string,
@@ -90,11 +94,50 @@ export class SamlProvider implements IdentityProvider {
     if (deps.fetch) sourceDeps.fetch = deps.fetch;
     if (deps.onMetadataRefreshFailure) sourceDeps.onRefreshFailure = deps.onMetadataRefreshFailure;
     this.source = new MetadataSource(settings.idp, sourceDeps);
+    if (settings.idp.mdqUrl) {
+      const mdqDeps: ConstructorParameters<typeof MdqSource>[1] = { provider: name, displayName: this.displayName, log: deps.log };
+      if (deps.fetch) mdqDeps.fetch = deps.fetch;
+      this.mdq = new MdqSource(
+        {
+          baseUrl: settings.idp.mdqUrl,
+          signers: this.source.signingCertificates(),
+          timeoutMs: settings.idp.timeoutMs,
+          maxBytes: Math.min(settings.idp.maxMetadataBytes, 1024 * 1024),
+          maxCacheSeconds: settings.idp.mdqMaxCacheSeconds ?? 6 * 3600,
+          negativeCacheSeconds: 300,
+          maxEntries: 10_000,
+        },
+        mdqDeps,
+      );
+      const mdq = this.mdq;
+      this.findMember = async (id) => {
+        const idp = await mdq.lookup(id);
+        return idp ? memberOf(idp) : undefined;
+      };
+    }
   }
 
-  /** Loads the IdP metadata (a failure is logged; the provider then answers 502 until it loads). */
+  /** Loads the IdP metadata (a failure is logged; the provider then answers 502 until it loads). MDQ: nothing to load ahead. */
   async start(): Promise<void> {
-    await this.source.start();
+    if (!this.mdq) await this.source.start();
+  }
+
+  /** The IdP for a login or its answer: from MDQ (by the transaction's entityID), else from the metadata. */
+  private async resolveIdp(entityId?: string): Promise<IdpMetadata> {
+    if (!this.mdq) return this.idp(entityId);
+    const found = entityId === undefined ? undefined : await this.mdq.lookup(entityId);
+    if (!found) {
+      throw new GatewayError(400, 'invalid_request', `${this.displayName}: this sign-in names no institution of the federation. ${startAgain}`, {
+        detail: { provider: this.name, reason: entityId === undefined ? 'no member IdP bound to this login' : 'the MDQ service does not vouch for this IdP', entityId: entityId?.slice(0, 200) },
+        level: 'warn',
+      });
+    }
+    return found;
+  }
+
+  /** Whether logins name one member of a federation (aggregate or MDQ). */
+  private isFederation(): boolean {
+    return this.mdq !== undefined || this.source.isFederation();
   }
 
   /**
@@ -167,31 +210,24 @@ export class SamlProvider implements IdentityProvider {
     let members = this.memberCache.get(entities);
     if (!members) {
       members = new Map();
-      for (const idp of entities.values()) {
-        members.set(idp.entityId, {
-          id: idp.entityId,
-          displayName: idp.displayName ?? hostOf(idp.entityId),
-          aliases: idp.displayNames ?? [],
-          domains: idp.scopes.filter((scope) => !scope.regexp).map((scope) => scope.value),
-        });
-      }
+      for (const idp of entities.values()) members.set(idp.entityId, memberOf(idp));
       this.memberCache.set(entities, members);
     }
     return members;
   }
 
   async startLogin(request: LoginRequest): Promise<LoginStart> {
-    const idp = this.idp(request.member);
+    const idp = await this.resolveIdp(request.member);
     const requestId = `_${randomBytes(20).toString('hex')}`;
     const options: Partial<SamlConfig> = { generateUniqueId: () => requestId, forceAuthn: request.forceLogin === true };
     if (this.signsAuthnRequests(idp)) options.privateKey = this.settings.sp.privateKey;
     const redirectUrl = await this.saml(idp, options).getAuthorizeUrlAsync(request.transactionId, undefined, {});
-    return { redirectUrl, secrets: this.source.isFederation() ? { requestId, entityId: idp.entityId } : { requestId } };
+    return { redirectUrl, secrets: this.isFederation() ? { requestId, entityId: idp.entityId } : { requestId } };
   }
 
   async finishLogin(finish: LoginFinish): Promise<LoginResult> {
     // A federation: only the member the person chose may answer this login (its Issuer, its keys).
-    const idp = this.idp(finish.secrets.entityId);
+    const idp = await this.resolveIdp(finish.secrets.entityId);
     const encoded = this.singleResponse(finish.params);
     const xml = Buffer.from(encoded, 'base64').toString('utf8');
     const refuse = (reason: string, extra: Record<string, unknown> = {}) =>
@@ -255,7 +291,7 @@ export class SamlProvider implements IdentityProvider {
     if (assertion.sessionIndex) sessionIndexes.push(`si:${assertion.sessionIndex}`);
     if (assertion.nameId?.value) sessionIndexes.push(`nameid:${assertion.nameId.value}`);
     const hint: LogoutHint = { nameId: assertion.nameId };
-    if (this.source.isFederation()) hint.entityId = idp.entityId;
+    if (this.isFederation()) hint.entityId = idp.entityId;
     if (assertion.sessionIndex) hint.sessionIndex = assertion.sessionIndex;
     return {
       identity,
@@ -357,7 +393,8 @@ export class SamlProvider implements IdentityProvider {
     if (!this.settings.singleLogout || !session.logoutHint) return undefined;
     const hint = parseHint(session.logoutHint);
     if (!hint?.nameId) return undefined;
-    const idp = this.source.isFederation() ? (hint.entityId === undefined ? undefined : this.source.get(hint.entityId)) : this.source.get();
+    const member = hint.entityId;
+    const idp = this.mdq ? (member === undefined ? undefined : await this.mdq.lookup(member).catch(() => undefined)) : this.source.isFederation() ? (member === undefined ? undefined : this.source.get(member)) : this.source.get();
     if (!idp?.sloRedirectUrl) return undefined;
     const profile = {
       issuer: idp.entityId,
@@ -441,6 +478,7 @@ export class SamlProvider implements IdentityProvider {
   }
 
   async ready(): Promise<{ ok: boolean; detail?: string }> {
+    if (this.mdq) return { ok: true };
     const problem = this.source.problem();
     return problem ? { ok: false, detail: problem } : { ok: true };
   }
@@ -460,6 +498,15 @@ interface LogoutHint {
   /** The federation member the person signed in at. */
   entityId?: string;
   sessionIndex?: string;
+}
+
+function memberOf(idp: IdpMetadata): ProviderMember {
+  return {
+    id: idp.entityId,
+    displayName: idp.displayName ?? hostOf(idp.entityId),
+    aliases: idp.displayNames ?? [],
+    domains: idp.scopes.filter((scope) => !scope.regexp).map((scope) => scope.value),
+  };
 }
 
 function hostOf(entityId: string): string {

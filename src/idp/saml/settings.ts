@@ -18,13 +18,22 @@ export const samlIdpSchema = z
     /** The metadata XML itself. */
     metadata: z.string().min(1).optional(),
     /**
+     * Base URL of a federation's MDQ service (metadata query protocol): each IdP's metadata is
+     * fetched on demand from `<mdqUrl>/entities/<url-encoded entityID>`, must be signed by the
+     * federation certificate, and is cached until its validUntil / cacheDuration. The IdP comes from
+     * the login URL's `entityID` (a portal or an external discovery service).
+     */
+    mdqUrl: absoluteUrl('the MDQ service').optional(),
+    /** Longest time an MDQ answer is kept, whatever its cacheDuration says (default 6 hours). */
+    mdqMaxCacheSeconds: z.number().int().min(60).max(7 * 86400).optional(),
+    /**
      * PEM certificate(s) of the federation (or whoever signs the metadata): when set, the metadata
      * must carry a valid signature by one of them, and unsigned or expired metadata is refused.
      */
     metadataSigningCertificates: z.array(z.string().min(1)).min(1).max(4).optional(),
     /** Files holding those certificates. */
     metadataSigningCertificateFiles: z.array(z.string().min(1)).min(1).max(4).optional(),
-    /** The IdP's entityID; required when the metadata holds several entities (an aggregate). */
+    /** The IdP's entityID: picks one IdP out of an aggregate. Left out for a signed aggregate of several IdPs: the provider serves them all (a federation, docs/saml.md). */
     entityId: z.string().min(1).max(1024).optional(),
     /** How often metadataUrl is fetched again. */
     refreshSeconds: z.number().int().min(60).max(7 * 86400).default(3600),
@@ -38,8 +47,14 @@ export const samlIdpSchema = z
       .max(256 * 1024 * 1024)
       .default(5 * 1024 * 1024),
   })
-  .refine((idp) => [idp.metadataUrl, idp.metadataFile, idp.metadata].filter((value) => value !== undefined).length === 1, {
-    message: 'set exactly one of metadataUrl, metadataFile, metadata',
+  .refine((idp) => [idp.metadataUrl, idp.metadataFile, idp.metadata, idp.mdqUrl].filter((value) => value !== undefined).length === 1, {
+    message: 'set exactly one of metadataUrl, metadataFile, metadata, mdqUrl',
+  })
+  .refine((idp) => idp.mdqUrl === undefined || idp.metadataSigningCertificates !== undefined || idp.metadataSigningCertificateFiles !== undefined, {
+    message: 'mdqUrl needs the federation certificate (metadataSigningCertificates or metadataSigningCertificateFiles): every answer must be signed',
+  })
+  .refine((idp) => idp.mdqUrl === undefined || idp.entityId === undefined, {
+    message: 'mdqUrl serves every IdP of the federation: leave entityId out',
   });
 
 /**
