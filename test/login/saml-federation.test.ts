@@ -161,6 +161,33 @@ describe('federation login', () => {
     expect([...browser.cookies.keys()].some((name) => name.startsWith('jsg_idp_'))).toBe(false);
   });
 
+  it('single logout from a member: its signed LogoutRequest ends its own sessions only, never those of another member', async () => {
+    const browser = new ScriptedBrowser();
+    const { requestId, relayState } = await startAt(browser, alpha.idp.entityId);
+    const sessionIndex = '_shared-session-index';
+    const nameId = '_shared-nameid';
+    const response = await alpha.idp.response(bench.sp, { requestId, sessionIndex, nameId, attributes: [EPPN('alice@alpha.example.org')] });
+    expect((await postResponse(bench, browser, encodeResponse(response), relayState)).final.status).toBe(303);
+    const stillMints = async () => ((await browser.request(login({}, 'another'))).location ?? '').startsWith(`${TARGET_URL}/acme/another#jwt=`);
+    expect(await stillMints()).toBe(true);
+    // Beta, a member, names the same SessionIndex and NameID (values are only unique per IdP).
+    const fromBeta = beta.idp.logoutRequest(bench.sp, { nameId, sessionIndex, id: '_beta-logout' });
+    const betaStep = await new ScriptedBrowser().request(`${bench.sp.sloUrl}?${beta.idp.redirectQuery('SAMLRequest', fromBeta, 'r')}`);
+    expect(betaStep.status).toBe(303);
+    expect(betaStep.location?.startsWith(beta.idp.sloUrl)).toBe(true);
+    expect(await stillMints()).toBe(true);
+    // Beta claiming to be Alpha: its key is not Alpha's.
+    const forged = beta.idp.logoutRequest(bench.sp, { nameId, sessionIndex, id: '_forged-logout', issuer: alpha.idp.entityId });
+    expectRejected(await new ScriptedBrowser().request(`${bench.sp.sloUrl}?${beta.idp.redirectQuery('SAMLRequest', forged, 'r')}`), 400);
+    expect(await stillMints()).toBe(true);
+    // Alpha itself.
+    const fromAlpha = alpha.idp.logoutRequest(bench.sp, { nameId, sessionIndex, id: '_alpha-logout' });
+    const alphaStep = await new ScriptedBrowser().request(`${bench.sp.sloUrl}?${alpha.idp.redirectQuery('SAMLRequest', fromAlpha, 'r')}`);
+    expect(alphaStep.status).toBe(303);
+    expect(alphaStep.location?.startsWith(alpha.idp.sloUrl)).toBe(true);
+    expect(await stillMints()).toBe(false);
+  });
+
   it('an unsolicited answer (IdP-initiated) cannot sign in through a federation', async () => {
     const browser = new ScriptedBrowser();
     const response = await alpha.idp.response(bench.sp, { attributes: [EPPN('alice@alpha.example.org')] });

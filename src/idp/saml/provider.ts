@@ -7,7 +7,7 @@ import { BEARER, instant, readAssertion, readResponseEnvelope, SamlDocumentError
 import type { IdpMetadata } from './metadata.js';
 import { MetadataSource } from './metadata-source.js';
 import { MdqSource } from './mdq.js';
-import { readLogoutRequest, readLogoutResponse, readRedirectMessage } from './redirect-binding.js';
+import { peekRedirectIssuer, readLogoutRequest, readLogoutResponse, readRedirectMessage } from './redirect-binding.js';
 import { NAMEID_FORMATS, type SamlProviderSettings } from './settings.js';
 import { spMetadataXml } from './sp-metadata.js';
 
@@ -133,6 +133,14 @@ export class SamlProvider implements IdentityProvider {
       });
     }
     return found;
+  }
+
+  /**
+   * Prefix of the session indexes: in a federation, SessionIndex and NameID values are only unique
+   * per IdP, so they are qualified by its entityID (one member cannot end another member's sessions).
+   */
+  private indexQualifier(idp: IdpMetadata): string {
+    return this.isFederation() ? `${idp.entityId} ` : '';
   }
 
   /** Whether logins name one member of a federation (aggregate or MDQ). */
@@ -288,8 +296,9 @@ export class SamlProvider implements IdentityProvider {
     }
 
     const sessionIndexes: string[] = [];
-    if (assertion.sessionIndex) sessionIndexes.push(`si:${assertion.sessionIndex}`);
-    if (assertion.nameId?.value) sessionIndexes.push(`nameid:${assertion.nameId.value}`);
+    const qualify = this.indexQualifier(idp);
+    if (assertion.sessionIndex) sessionIndexes.push(`si:${qualify}${assertion.sessionIndex}`);
+    if (assertion.nameId?.value) sessionIndexes.push(`nameid:${qualify}${assertion.nameId.value}`);
     const hint: LogoutHint = { nameId: assertion.nameId };
     if (this.isFederation()) hint.entityId = idp.entityId;
     if (assertion.sessionIndex) hint.sessionIndex = assertion.sessionIndex;
@@ -414,7 +423,9 @@ export class SamlProvider implements IdentityProvider {
    * at the signed-out page.
    */
   async frontchannelLogout(rawQuery: string): Promise<FrontchannelLogout> {
-    const idp = this.idp();
+    // A federation: the message's Issuer says which member's certificates must verify it (and the
+    // Issuer checks below hold it to that member).
+    const idp = this.isFederation() ? await this.resolveIdp(peekRedirectIssuer(rawQuery)) : this.idp();
     const refuse = (reason: string) =>
       new GatewayError(400, 'invalid_request', `This sign-out message from ${this.displayName} could not be verified.`, { detail: { provider: this.name, reason }, level: 'warn' });
     let message;
@@ -444,7 +455,8 @@ export class SamlProvider implements IdentityProvider {
     const skew = this.settings.clockSkewSeconds * 1000;
     const notOnOrAfter = instant(request.notOnOrAfter, 'NotOnOrAfter');
     if (notOnOrAfter !== undefined && Date.now() - skew >= notOnOrAfter) throw refuse('LogoutRequest expired');
-    const sessionIndexes = request.sessionIndexes.length > 0 ? request.sessionIndexes.map((index) => `si:${index}`) : request.nameId ? [`nameid:${request.nameId}`] : [];
+    const qualify = this.indexQualifier(idp);
+    const sessionIndexes = request.sessionIndexes.length > 0 ? request.sessionIndexes.map((index) => `si:${qualify}${index}`) : request.nameId ? [`nameid:${qualify}${request.nameId}`] : [];
     if (sessionIndexes.length === 0) throw refuse('LogoutRequest names no session (no SessionIndex, no NameID)');
     const result: FrontchannelLogout = {
       sessionIndexes,

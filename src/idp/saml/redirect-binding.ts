@@ -84,6 +84,24 @@ export function readRedirectMessage(rawQuery: string, certificates: readonly str
   return { kind, root, relayState: relay === undefined ? undefined : decode(relay) };
 }
 
+/**
+ * The Issuer of a Redirect-binding message, read BEFORE its signature is checked: only to choose
+ * whose certificates to check it with (a federation member's). Nothing else of the message may be
+ * used until readRedirectMessage has verified it; undefined when it cannot be read.
+ */
+export function peekRedirectIssuer(rawQuery: string): string | undefined {
+  try {
+    if (rawQuery.length > MAX_ENCODED_BYTES * 2) return undefined;
+    const params = rawParams(rawQuery);
+    const message = params.get('SAMLRequest') ?? params.get('SAMLResponse');
+    if (message === undefined || message.length > MAX_ENCODED_BYTES) return undefined;
+    const root = screenDocument(boundedInflate(Buffer.from(decode(message), 'base64')).toString('utf8'));
+    return childrenNamed(root, 'Issuer')[0]?.text || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface LogoutRequestContent {
   id: string;
   issuer: string | undefined;
