@@ -61,4 +61,4 @@ export const handOverSession: Step<SignInFlow> = async function handOverSession(
 };
 
 export const signIn = (flow: SignInFlow, targetName: string) =>
-  runSteps(flow, [findGateTarget(targetName), readReturnUrl, handOverSession, chooseProvider, chooseMember, limitLoginStarts, startTransaction]);
+  runSteps(flow, [findGateTarget(targetName), readReturnUrl, handOverSession, chooseProvider, limitLoginStarts, chooseMember, startTransaction]);

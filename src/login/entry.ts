@@ -17,8 +17,9 @@ import { answerAuthorization, clientForTarget, refreshPassBack } from '../token-
  * GET /login — Jitsi's tokenAuthUrl:
  *
  *   parse Jitsi's request → pick the target → check room and tenant → resume with the refresh
- *   handle → resume with the gateway session → choose the provider → choose its member IdP (a
- *   federation: discovery) → count the client's login starts → start the transaction and send the browser to the IdP.
+ *   handle → resume with the gateway session → choose the provider → count the client's login
+ *   starts → choose the provider's member IdP (a federation: discovery, or an MDQ lookup) → start
+ *   the transaction and send the browser to the IdP.
  *
  * Every step before "start the transaction" can answer on its own (a token for a known person, a
  * chooser page); anything malformed stops with a 4xx before the store or an IdP is touched.
@@ -146,7 +147,10 @@ export const chooseProvider: Step<EntryFlow> = function chooseProvider(flow) {
   return DONE;
 };
 
-/** Before anything is stored for this browser: at most session.loginStartsPerMinute per address (429). */
+/**
+ * Before anything is stored for this browser, and before a federation's discovery search or MDQ
+ * lookup: at most session.loginStartsPerMinute per address (429).
+ */
 export const limitLoginStarts: Step<EntryFlow> = function limitLoginStarts(flow) {
   flow.services.loginStarts.check(flow.http.clientAddress);
 };
@@ -185,8 +189,8 @@ export const LOGIN_STEPS: ReadonlyArray<Step<EntryFlow>> = [
   resumeWithRefreshHandle,
   resumeWithSession,
   chooseProvider,
-  chooseMember,
   limitLoginStarts,
+  chooseMember,
   startTransaction,
 ];
 

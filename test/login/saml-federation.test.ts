@@ -236,6 +236,7 @@ describe('providers check', () => {
 describe('MDQ (metadata query protocol)', () => {
   let mdq: Server;
   let mdqBench: SamlBench;
+  let mdqUrl: string;
   const asked: string[] = [];
   const unsignedMember = { ...federation.members[2]! };
   const expiredMember = federation.members[3]!;
@@ -262,7 +263,7 @@ describe('MDQ (metadata query protocol)', () => {
       response.writeHead(404).end();
     });
     await new Promise<void>((resolve) => mdq.listen(0, '127.0.0.1', resolve));
-    const mdqUrl = `http://127.0.0.1:${(mdq.address() as AddressInfo).port}/mdq`;
+    mdqUrl = `http://127.0.0.1:${(mdq.address() as AddressInfo).port}/mdq`;
     mdqBench = await startSamlGateway(redis.url, { displayName: 'MDQ Federation', idp: { mdqUrl, metadataSigningCertificates: [federation.federationKeys.cert] } }, { prefix: 'fed-mdq:' });
   }, 60_000);
 
@@ -300,6 +301,22 @@ describe('MDQ (metadata query protocol)', () => {
     const response = await beta.idp.response(mdqBench.sp, { requestId: message.id, issuer: alpha.idp.entityId, attributes: [EPPN('mallory@alpha.example.org')] });
     const { final } = await postResponse(mdqBench, browser, encodeResponse(response), message.relayState ?? '');
     expectRejected(final, 400);
+  });
+
+  it('made-up hints count as login starts before the service is asked (session.loginStartsPerMinute)', async () => {
+    const limited = await startSamlGateway(redis.url, { idp: { mdqUrl, metadataSigningCertificates: [federation.federationKeys.cert] } }, { prefix: 'fed-mdq-limit:', extra: { session: { loginStartsPerMinute: 2 }, server: { trustProxy: true } } });
+    try {
+      // One public client address (loopback is never limited): through a trusted proxy.
+      const request = (target: string) => fetch(target, { redirect: 'manual', headers: { 'x-forwarded-for': '203.0.113.7' } });
+      const hints = [1, 2, 3].map((i) => `https://idp.made-up-${i}.example.org/idp`);
+      const url = (hint: string) => `${limited.gw.url}/login?room=physics&state=${jitsiState({ room: 'physics', tenant: 'acme' })}&entityID=${encodeURIComponent(hint)}`;
+      expect((await request(url(hints[0]!))).status).toBe(400);
+      expect((await request(url(hints[1]!))).status).toBe(400);
+      expect((await request(url(hints[2]!))).status).toBe(429);
+      expect(asked.filter((id) => hints.includes(id))).toEqual(hints.slice(0, 2));
+    } finally {
+      await limited.gw.stop();
+    }
   });
 
   it('configuration: mdqUrl needs the federation certificate and excludes entityId and the other sources', async () => {
