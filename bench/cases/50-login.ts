@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SECRET } from '../lib/fixtures.js';
 import { LoadGenerator } from '../lib/http.js';
-import { interleave, type Sample } from '../lib/measure.js';
+import { interleave, interleaveLogins, type RoundTripJob, type Sample } from '../lib/measure.js';
 import type { FloorSettings } from '../lib/floor-server.js';
 import { freePort, ServerProcess } from '../lib/server-process.js';
 import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
@@ -443,30 +443,14 @@ async function loginStart(options: BenchOptions, subject: Subject): Promise<Benc
 async function roundTrip(options: BenchOptions, subject: Subject): Promise<BenchResult> {
   const clientsCount = 16;
   const setup = await rig(subject);
-  let serverCpu = 0;
-  let logins = 0;
   try {
-    const job = (mode: 'gateway' | 'direct', ms: number) =>
+    const job: RoundTripJob = (mode, ms) =>
       setup.driver.run({ kind: 'logins', mode, gateway: setup.url, issuer: setup.issuer, clients: clientsCount, durationMs: ms }, setup.serverCpu);
-    const measured = async (ms: number): Promise<Sample> => {
-      const result = await job('gateway', ms);
-      serverCpu += result.cpuMs;
-      logins += result.ok;
-      return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: result.cpuMs };
-    };
-    const direct = async (ms: number): Promise<Sample> => {
-      const result = await job('direct', ms);
-      return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: result.cpuMs };
-    };
-    await direct(WARM_UP_MS / 2);
-    await measured(WARM_UP_MS);
-    serverCpu = 0;
-    logins = 0;
-    const result = await interleave(measured, direct, { rounds: options.rounds, roundMs: Math.max(options.httpRoundMs, 1000), sliceMs: 500, clock: 'wall' });
+    const { result, cpuMsPerLogin } = await interleaveLogins(job, WARM_UP_MS, options.httpRoundMs, options.rounds);
     const memory = await setup.server.usage();
     return {
       ...result,
-      note: `${SUBJECT_NOTE[subject]}; ${clientsCount} scripted clients with an IdP session, logins/s (wall clock); server CPU ${(serverCpu / logins).toFixed(3)} ms per login (target ≤ 0.40 ms); peak RSS ${memory.maxRssMb.toFixed(0)} MB (target < 120 MB; V8 heap now ${memory.heapTotalMb.toFixed(0)} MB)`,
+      note: `${SUBJECT_NOTE[subject]}; ${clientsCount} scripted clients with an IdP session, logins/s (wall clock); server CPU ${cpuMsPerLogin.toFixed(3)} ms per login (target ≤ 0.40 ms); peak RSS ${memory.maxRssMb.toFixed(0)} MB (target < 120 MB; V8 heap now ${memory.heapTotalMb.toFixed(0)} MB)`,
     };
   } finally {
     await setup.close();

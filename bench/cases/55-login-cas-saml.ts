@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SignedXml } from 'xml-crypto';
 import { SECRET } from '../lib/fixtures.js';
-import { interleave, type Sample } from '../lib/measure.js';
+import { interleaveLogins, type RoundTripJob } from '../lib/measure.js';
 import { freePort, ServerProcess } from '../lib/server-process.js';
 import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
 import { startRedisServer } from './50-login.js';
@@ -254,29 +254,13 @@ async function roundTrip(options: BenchOptions, kind: Kind): Promise<BenchResult
   );
   const clients = new Clients();
   const serverCpu = async () => (await server.usage()).cpuMs;
-  let cpu = 0;
-  let logins = 0;
   try {
-    const job = (mode: 'gateway' | 'direct', ms: number) => clients.run({ kind, mode, gateway: url, idp, clients: clientsCount, durationMs: ms }, serverCpu);
-    const measured = async (ms: number): Promise<Sample> => {
-      const result = await job('gateway', ms);
-      cpu += result.cpuMs;
-      logins += result.ok;
-      return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: result.cpuMs };
-    };
-    const direct = async (ms: number): Promise<Sample> => {
-      const result = await job('direct', ms);
-      return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: result.cpuMs };
-    };
-    await direct(WARM_UP_MS / 2);
-    await measured(WARM_UP_MS);
-    cpu = 0;
-    logins = 0;
-    const result = await interleave(measured, direct, { rounds: options.rounds, roundMs: Math.max(options.httpRoundMs, 1000), sliceMs: 500, clock: 'wall' });
+    const job: RoundTripJob = (mode, ms) => clients.run({ kind, mode, gateway: url, idp, clients: clientsCount, durationMs: ms }, serverCpu);
+    const { result, cpuMsPerLogin } = await interleaveLogins(job, WARM_UP_MS, options.httpRoundMs, options.rounds);
     const memory = await server.usage();
     return {
       ...result,
-      note: `gateway process (the shipped CLI), Redis store; ${clientsCount} scripted clients, logins/s (wall clock) vs the IdP's part alone; gateway CPU ${(cpu / logins).toFixed(3)} ms per ${kind.toUpperCase()} login (compare the OIDC round trip's); peak RSS ${memory.maxRssMb.toFixed(0)} MB`,
+      note: `gateway process (the shipped CLI), Redis store; ${clientsCount} scripted clients, logins/s (wall clock) vs the IdP's part alone; gateway CPU ${cpuMsPerLogin.toFixed(3)} ms per ${kind.toUpperCase()} login (compare the OIDC round trip's); peak RSS ${memory.maxRssMb.toFixed(0)} MB`,
     };
   } finally {
     clients.close();

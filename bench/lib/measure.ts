@@ -123,3 +123,31 @@ export async function compareSync(
     { rounds, roundMs, sliceMs: 25, clock },
   );
 }
+
+/** One slice of scripted logins: through the gateway ('gateway') or the IdP's part alone ('direct'). */
+export type RoundTripJob = (mode: 'gateway' | 'direct', ms: number) => Promise<{ ok: number; elapsedMs: number; cpuMs: number }>;
+
+/**
+ * Login round trips through the gateway against the IdP's part alone, after a warm-up of both
+ * (the JIT must have settled before CPU per login means anything), interleaved by wall clock.
+ * Also returns the gateway's CPU per login over the measured slices (the job's cpuMs is the
+ * gateway process's).
+ */
+export async function interleaveLogins(job: RoundTripJob, warmUpMs: number, roundMs: number, rounds: number): Promise<{ result: BenchResult; cpuMsPerLogin: number }> {
+  let cpu = 0;
+  let logins = 0;
+  const slice = async (mode: 'gateway' | 'direct', ms: number): Promise<Sample> => {
+    const result = await job(mode, ms);
+    if (mode === 'gateway') {
+      cpu += result.cpuMs;
+      logins += result.ok;
+    }
+    return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: result.cpuMs };
+  };
+  await slice('direct', warmUpMs / 2);
+  await slice('gateway', warmUpMs);
+  cpu = 0;
+  logins = 0;
+  const result = await interleave((ms) => slice('gateway', ms), (ms) => slice('direct', ms), { rounds, roundMs: Math.max(roundMs, 1000), sliceMs: 500, clock: 'wall' });
+  return { result, cpuMsPerLogin: cpu / logins };
+}

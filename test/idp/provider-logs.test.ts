@@ -1,10 +1,11 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import '../../src/idp/kinds.js';
 import { createProviders } from '../../src/idp/registry.js';
 import type { IdentityProvider } from '../../src/idp/provider.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { hsConfig } from '../support/config.js';
+// A port that was free a moment ago has nothing listening: discovery fails with "connection refused".
+import { freePort } from '../support/redis.js';
 
 /**
  * A provider's log lines come from a logger that already carries `provider` (registry.ts), so the
@@ -29,15 +30,6 @@ function topLevelKeys(line: string): string[] {
   return keys;
 }
 
-/** A 127.0.0.1 port with nothing listening: discovery fails with "connection refused". */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
-
 let providers: Map<string, IdentityProvider> | undefined;
 afterEach(async () => {
   for (const provider of providers?.values() ?? []) await provider.close?.();
@@ -52,7 +44,7 @@ describe('provider log lines', () => {
   it('name the provider once when discovery fails', async () => {
     const lines: string[] = [];
     const logger = createLogger('debug', { write: (line: string) => lines.push(line) });
-    const issuer = `http://127.0.0.1:${await closedPort()}/realms/corp`;
+    const issuer = `http://127.0.0.1:${await freePort()}/realms/corp`;
     const { config } = hsConfig({ providers: { corp: { kind: 'oidc', issuer, clientId: 'gateway', clientSecret: 'corp-client-secret-0123456789' } } });
     providers = await createProviders(config, logger);
     await expect.poll(() => lines.some((line) => line.includes('metadata could not be loaded')), { timeout: 5000 }).toBe(true);

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/observability/logger.js';
 import { startOidcProvider, startTamperingProxy, type TamperingProxy, type TestOidcProvider } from '../../support/oidc-provider.js';
@@ -20,14 +19,6 @@ let other: TestOidcProvider;
 let proxy: TamperingProxy;
 let gw: RunningGateway;
 const lines: string[] = [];
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 const PROVIDERS = ['wrongsecret', 'wrongmethod', 'issuer', 'down', 'nokey', 'skew', 'noclaim'] as const;
 
@@ -53,7 +44,7 @@ beforeAll(async () => {
       wrongsecret: { ...base, clientSecret: 'not-the-registered-secret' },
       wrongmethod: { ...base, clientId: 'gw-public' }, // clientAuth left at client_secret_basic
       issuer: { ...base, issuer: `${idp.issuer}/` },
-      down: { ...base, issuer: `http://127.0.0.1:${await closedPort()}` },
+      down: { ...base, issuer: `http://127.0.0.1:${await freePort()}` },
       nokey: { ...base, endpoints: { jwks: `${other.issuer}/jwks` } },
       skew: { ...base, endpoints: { token: `${proxy.url}/token` }, clockToleranceSeconds: 30 },
       noclaim: { ...base, claims: { id: 'employee_number' }, userinfo: 'never' },
