@@ -20,7 +20,8 @@ import { inviteManagerRoutes } from './invites/manage.js';
 import { inviteRoutes } from './invites/routes.js';
 import { LoginStartLimiter } from './login/login-starts.js';
 import { loginRoutes } from './login/routes.js';
-import type { ReadinessCheck, Services } from './services.js';
+import type { ReadinessCheck } from './observability/readiness.js';
+import type { Services } from './services.js';
 import { createStores } from './store/factory.js';
 import type { Store } from './store/store.js';
 import { JitsiTarget } from './tokens/target.js';
@@ -34,7 +35,7 @@ import { gateRoutes } from './gate/routes.js';
  * The features of the gateway, in the order their routes are tried. Each is a RouteFactory:
  * request → provider → identity → policy → token → redirect lives in src/login/.
  */
-const FEATURES: RouteFactory[] = [keyRoutes, apiRoutes, inviteRoutes, inviteManagerRoutes, pageRoutes, loginRoutes, tokenServiceRoutes];
+const FEATURES: RouteFactory<Services>[] = [keyRoutes, apiRoutes, inviteRoutes, inviteManagerRoutes, pageRoutes, loginRoutes, tokenServiceRoutes];
 
 export interface Gateway {
   app: Koa;
@@ -49,7 +50,7 @@ export interface GatewayOptions {
   pages?: PageRenderer;
   policy?: Policy;
   /** Extra route factories (the demo's stand-in Jitsi page, tests). */
-  extraFeatures?: RouteFactory[];
+  extraFeatures?: RouteFactory<Services>[];
 }
 
 /** Builds targets from config; keys are imported once here, never on the request path. */
@@ -102,7 +103,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         return { ok: !drain.active, detail: drain.describe() };
       },
     },
-    // Identity providers are not readiness checks (src/http/readiness.ts): an unreachable IdP
+    // Identity providers are not readiness checks (src/observability/readiness.ts): an unreachable IdP
     // makes its own sign-in answer "unavailable" (and jsg_identity_provider_up 0), nothing more.
   ];
 

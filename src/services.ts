@@ -4,18 +4,13 @@ import type { IdentityProvider } from './idp/provider.js';
 import type { LoginStartLimiter } from './login/login-starts.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
+import type { ReadinessCheck } from './observability/readiness.js';
 import type { Audit } from './observability/audit.js';
 import type { PageRenderer } from './pages/renderer.js';
 import type { Policy } from './policy/policy.js';
 import type { Store } from './store/store.js';
 import type { JitsiTarget } from './tokens/target.js';
 import type { TokenService } from './token-service/service.js';
-
-/** A named readiness check for /readyz. Resolves with ok=false (or rejects) when not ready. */
-export interface ReadinessCheck {
-  name: string;
-  check(): Promise<{ ok: boolean; detail?: string }>;
-}
 
 /**
  * Everything a route needs, built once at start-up by the composition root (src/gateway.ts).
@@ -49,7 +44,7 @@ export interface Services {
   loginStarts: LoginStartLimiter;
   /** Jitsi's inline sign-in (config.sso): clients, ID-token key, settings. */
   tokenService: TokenService;
-  /** store, keys, shutdown (src/http/readiness.ts). */
+  /** store, keys, shutdown (src/observability/readiness.ts). */
   readiness: ReadinessCheck[];
   /** Set on SIGTERM: readiness 503, `Connection: close` on every response (src/http/drain.ts). */
   drain: Drain;

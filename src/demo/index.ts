@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { RouteFactory } from '../http/app.js';
-import { STAND_IN_PATH, standInJitsiRoutes } from './jitsi.js';
+import { STAND_IN_PATH, standInJitsiRoutes, type StandInDeps } from './jitsi.js';
 
 export interface Demo {
   /** Settings used under any --config file: memory store, a generated secret, the dev IdP. */
   defaults: Record<string, unknown>;
-  extraFeatures: RouteFactory[];
+  extraFeatures: RouteFactory<StandInDeps>[];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
+import type { Config } from '../config/schema.js';
 import { diagnose, DoctorSettingsError, type ProsodySettings } from '../doctor/prosody.js';
 import type { RouteFactory } from '../http/app.js';
 import { readJsonObject } from '../http/body.js';
@@ -8,7 +9,7 @@ import { extendPagePolicy } from '../http/middleware/headers.js';
 import { html, jsonForScript, trusted } from '../pages/html.js';
 import { createPages, ThemedPages } from '../pages/pages.js';
 import { scriptHash } from '../pages/scripts.js';
-import type { Services } from '../services.js';
+import type { PageRenderer } from '../pages/renderer.js';
 import { backendSafeRoomName, RoomNameError } from '../tokens/room.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import { DEMO_ROOM } from './room.js';
@@ -122,14 +123,24 @@ export const STAND_IN_SCRIPT_HASH = scriptHash(STAND_IN_SCRIPT);
 const TENANT = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
 /** The target whose url is this stand-in page, else the default target. */
-function standInTarget(services: Services): JitsiTarget {
+/** What the stand-in Jitsi page uses of the gateway's services. */
+export interface StandInDeps {
+  config: Config;
+  publicUrl: string;
+  basePath: string;
+  pages: PageRenderer;
+  targets: ReadonlyMap<string, JitsiTarget>;
+  defaultTarget: JitsiTarget;
+}
+
+function standInTarget(services: StandInDeps): JitsiTarget {
   const own = `${services.publicUrl}${STAND_IN_PATH}`;
   for (const target of services.targets.values()) if (target.config.url === own) return target;
   return services.defaultTarget;
 }
 
 /** Prosody's settings for the target, as a Prosody configured for it would have them. */
-function prosodyFor(services: Services, target: JitsiTarget, room: string, tenant: string | undefined): ProsodySettings {
+function prosodyFor(services: StandInDeps, target: JitsiTarget, room: string, tenant: string | undefined): ProsodySettings {
   const { config } = target;
   const common = {
     appId: config.appId,
@@ -143,7 +154,7 @@ function prosodyFor(services: Services, target: JitsiTarget, room: string, tenan
   return config.algorithm.startsWith('HS') ? { ...common, appSecret: config.secret } : { ...common, asapKeyServer: `${services.publicUrl}/asap` };
 }
 
-export const standInJitsiRoutes: RouteFactory = (services) => {
+export const standInJitsiRoutes: RouteFactory<StandInDeps> = (services) => {
   const router = new Router({ prefix: STAND_IN_PATH });
   const pages = services.pages instanceof ThemedPages ? services.pages : createPages(services.config.ui, { basePath: services.basePath });
 

@@ -1,7 +1,7 @@
 import { METHODS } from 'node:http';
 import Koa, { type Middleware } from 'koa';
 import { Router } from '@koa/router';
-import type { Services } from '../services.js';
+import type { HttpDeps } from './deps.js';
 import { handleErrors } from './middleware/errors.js';
 import { securityHeaders } from './middleware/headers.js';
 import { observe } from './middleware/observe.js';
@@ -9,15 +9,18 @@ import { servePublished } from './middleware/published.js';
 import { publishedKeys } from './routes/keys.js';
 import { operationsRoutes } from './routes/operations.js';
 
-/** A feature contributes routes; they are mounted under the path of publicUrl (e.g. /sso). */
-export type RouteFactory = (services: Services) => Router;
+/**
+ * A feature contributes routes; they are mounted under the path of publicUrl (e.g. /sso). Each
+ * feature declares what it needs (`D`); the composition root's services provide all of it.
+ */
+export type RouteFactory<D> = (deps: D) => Router;
 
 /**
  * The Koa application: published keys (fixed answers) → answers on every proxied request (the
  * gate's check) → observe → security headers → errors → routes. Operations endpoints are also
  * served at the root so probes work whatever publicUrl's path is.
  */
-export function createApp(services: Services, features: readonly RouteFactory[], hotPaths: readonly Middleware[] = []): Koa {
+export function createApp<S extends HttpDeps>(services: S, features: readonly RouteFactory<S>[], hotPaths: readonly Middleware[] = []): Koa {
   const app = new Koa({ proxy: services.config.server.trustProxy });
   app.silent = true; // errors are logged by handleErrors, once
   app.use(servePublished(publishedKeys(services), services.metrics.httpRequests));

@@ -1,5 +1,5 @@
 import Koa from 'koa';
-import type { Services } from '../services.js';
+import type { HttpDeps } from './deps.js';
 import { operationsRoutes } from './routes/operations.js';
 
 /**
@@ -8,7 +8,7 @@ import { operationsRoutes } from './routes/operations.js';
  * on it is meant for browsers: keep the port private (the chart exposes it to the kubelet and the
  * ServiceMonitor only). Its requests are not counted in the HTTP metrics.
  */
-export function createManagementApp(services: Services): Koa {
+export function createManagementApp(services: HttpDeps): Koa {
   const app = new Koa();
   app.silent = true;
   const router = operationsRoutes(services, { detailed: true });

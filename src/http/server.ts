@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Gateway } from '../gateway.js';
+import type Koa from 'koa';
+import type { HttpDeps } from './deps.js';
 import type { Drain } from './drain.js';
 import { createManagementApp } from './management.js';
 
@@ -48,8 +49,15 @@ function drainingServer(app: (request: IncomingMessage, response: ServerResponse
   return server;
 }
 
+/** What listen serves: the app and the services its listeners use (src/gateway.ts's Gateway). */
+export interface Servable {
+  app: Koa;
+  services: HttpDeps;
+  close(): Promise<void>;
+}
+
 /** Listens (and the management listener, when configured) and wires the drain. */
-export async function listen(gateway: Gateway, port: number, host: string): Promise<RunningServer> {
+export async function listen(gateway: Servable, port: number, host: string): Promise<RunningServer> {
   const { logger, config, drain } = gateway.services;
   const server = drainingServer(gateway.app.callback(), drain, 30000);
   const url = await bind(server, 'server', port, host);

@@ -1,18 +1,31 @@
 import { Router } from '@koa/router';
-import type { RouteFactory } from '../http/app.js';
-import type { Services } from '../services.js';
-import { isDemoGuideSource } from './demo-guide.js';
+import type { Config } from '../config/schema.js';
+import type { IdentityProvider } from '../idp/provider.js';
+import type { ReadinessCheck } from '../observability/readiness.js';
+import type { JitsiTarget } from '../tokens/target.js';
+import { isDemoGuideSource, type DemoGuideDeps } from './demo-guide.js';
 import { createPages, ThemedPages, type LandingPageInput } from './pages.js';
+import type { PageRenderer } from './renderer.js';
 
 /** Readiness is checked at most this often for the landing page (it is public: no amplification). */
 const STATUS_CACHE_MS = 5000;
 const CHECK_TIMEOUT_MS = 1500;
 
+/** What the landing page shows: the targets, the sign-in providers, readiness, the demo guide. */
+export interface PageRouteDeps extends DemoGuideDeps {
+  config: Config;
+  basePath: string;
+  pages: PageRenderer;
+  targets: ReadonlyMap<string, JitsiTarget>;
+  providers: ReadonlyMap<string, IdentityProvider>;
+  readiness: readonly ReadinessCheck[];
+}
+
 /**
  * The pages feature: the landing page at `/` and the stylesheet every page links to. Mounted under
  * the path of publicUrl like every feature.
  */
-export const pageRoutes: RouteFactory = (services) => {
+export function pageRoutes(services: PageRouteDeps): Router {
   const router = new Router();
   const pages = services.pages instanceof ThemedPages ? services.pages : createPages(services.config.ui, { basePath: services.basePath });
   const { theme } = pages;
@@ -38,17 +51,17 @@ export const pageRoutes: RouteFactory = (services) => {
   });
 
   return router;
-};
+}
 
 /** In demo mode, the development IdP's users and where to click (see src/demo/). */
-function demoGuide(services: Services): LandingPageInput['demo'] {
+function demoGuide(services: PageRouteDeps): LandingPageInput['demo'] {
   for (const provider of services.providers.values()) {
     if (isDemoGuideSource(provider)) return provider.demoGuide(services);
   }
   return undefined;
 }
 
-function cachedStatus(services: Services): () => Promise<LandingPageInput['status']> {
+function cachedStatus(services: PageRouteDeps): () => Promise<LandingPageInput['status']> {
   let cached: { at: number; value: Promise<LandingPageInput['status']> } | undefined;
   return () => {
     const now = Date.now();
@@ -59,7 +72,7 @@ function cachedStatus(services: Services): () => Promise<LandingPageInput['statu
   };
 }
 
-async function readStatus(services: Services): Promise<LandingPageInput['status']> {
+async function readStatus(services: PageRouteDeps): Promise<LandingPageInput['status']> {
   const checks = await Promise.all(
     services.readiness.map(async ({ name, check }) => {
       let timer: NodeJS.Timeout | undefined;

@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { BackchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart } from '../../idp/provider.js';
 import type { ProviderFactory } from '../../idp/registry.js';
-import type { DemoGuideSource } from '../../pages/demo-guide.js';
+import type { DemoGuideDeps, DemoGuideSource } from '../../pages/demo-guide.js';
 import type { DemoGuide } from '../../pages/pages.js';
-import type { Services } from '../../services.js';
 import { DEMO_ROOM } from '../room.js';
 import { DEMO_USERS, demoUserSchema, type DemoUser } from '../users.js';
 import { assertDemoMode, startDevIdp, type DevIdp } from './server.js';
@@ -78,7 +77,7 @@ export class DevProvider implements IdentityProvider, DemoGuideSource {
     await this.idp.close();
   }
 
-  demoGuide(services: Services): DemoGuide {
+  demoGuide(services: DemoGuideDeps): DemoGuide {
     const target = services.defaultTarget;
     const tenant = target.config.tenants[0];
     const path = tenant ? `${encodeURIComponent(tenant)}/${encodeURIComponent(DEMO_ROOM)}` : encodeURIComponent(DEMO_ROOM);

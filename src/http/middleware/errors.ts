@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { GatewayError } from '../errors.js';
 import { StoreNotReplicatedError, StoreUnavailableError } from '../../store/store.js';
-import type { Services } from '../../services.js';
+import type { HttpDeps } from '../deps.js';
 import type { Logger } from '../../observability/logger.js';
 import { loggablePath } from '../../invites/reference.js';
 
@@ -10,7 +10,7 @@ import { loggablePath } from '../../invites/reference.js';
  * failures): logged once at their level, counted by code, rendered as JSON for API clients and
  * as a page for people. Anything else is a bug: logged as error, answered 500 without details.
  */
-export function handleErrors(services: Pick<Services, 'metrics' | 'pages'>): Middleware {
+export function handleErrors(services: Pick<HttpDeps, 'metrics' | 'pages'>): Middleware {
   return async (ctx, next) => {
     try {
       await next();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
-import type { Services } from '../../services.js';
+import type { HttpDeps } from '../deps.js';
 import type { Logger } from '../../observability/logger.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -27,7 +27,7 @@ class RequestState {
  * Outermost middleware: request id (taken from X-Request-Id when sane), a child logger on
  * ctx.state.log, one access log line, and the HTTP metrics labelled by route template.
  */
-export function observe(services: Pick<Services, 'logger' | 'metrics'>): Middleware {
+export function observe(services: Pick<HttpDeps, 'logger' | 'metrics'>): Middleware {
   const children = new Map<string, { requests: { inc(): void }; duration: { observe(value: number): void } }>();
   return async (ctx, next) => {
     const start = process.hrtime.bigint();

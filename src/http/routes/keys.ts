@@ -1,6 +1,6 @@
 import { Router } from '@koa/router';
 import type { PublishedKey } from '../../keys/keyring.js';
-import type { Services } from '../../services.js';
+import type { HttpDeps } from '../deps.js';
 import { GatewayError } from '../errors.js';
 import type { StaticResponse } from '../middleware/published.js';
 
@@ -9,7 +9,7 @@ import type { StaticResponse } from '../middleware/published.js';
  * routing by servePublished. `/asap//<hex>.pem` is included because Prosody requests that when
  * asap_key_server is configured with a trailing slash.
  */
-export function publishedKeys(services: Pick<Services, 'targets' | 'basePath'>): Map<string, StaticResponse> {
+export function publishedKeys(services: Pick<HttpDeps, 'targets' | 'basePath'>): Map<string, StaticResponse> {
   const responses = new Map<string, StaticResponse>();
   const base = services.basePath;
   const all: PublishedKey[] = [];
@@ -40,7 +40,7 @@ export function publishedKeys(services: Pick<Services, 'targets' | 'basePath'>):
  *   Cache-Control max-age (Prosody refreshes at max-age − 60 s).
  * `next`, `active` and `retiring` keys are all published; see README "Key rotation".
  */
-export function keyRoutes(services: Services): Router {
+export function keyRoutes(services: HttpDeps): Router {
   const router = new Router();
   const byAsapName = new Map<string, PublishedKey>();
   const all: PublishedKey[] = [];

@@ -1,7 +1,7 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../../services.js';
-import { evaluateReadiness, excludedChecks, UnknownCheckError } from '../readiness.js';
+import type { HttpDeps } from '../deps.js';
+import { evaluateReadiness, excludedChecks, UnknownCheckError } from '../../observability/readiness.js';
 
 export interface OperationsOptions {
   /**
@@ -17,7 +17,7 @@ export interface OperationsOptions {
  * and, when `detailed`, /metrics. The main listener with a management port configured answers a
  * terse /readyz ({"status": …}, ?verbose ignored) and 404 for /metrics.
  */
-export function operationsRoutes(services: Services, options: OperationsOptions): Router {
+export function operationsRoutes(services: HttpDeps, options: OperationsOptions): Router {
   const router = new Router();
 
   router.get('/healthz', (ctx) => {
@@ -38,7 +38,7 @@ export function operationsRoutes(services: Services, options: OperationsOptions)
   return router;
 }
 
-async function readyz(ctx: Context, services: Services, verbose: boolean): Promise<void> {
+async function readyz(ctx: Context, services: HttpDeps, verbose: boolean): Promise<void> {
   let report;
   try {
     report = await evaluateReadiness(services.readiness, excludedChecks(ctx.query));

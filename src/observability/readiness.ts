@@ -1,5 +1,3 @@
-import type { ReadinessCheck } from '../services.js';
-
 /**
  * Readiness: whether this replica can serve its core traffic (tokens, logins, published keys).
  * Only three things decide it:
@@ -12,6 +10,12 @@ import type { ReadinessCheck } from '../services.js';
  * `/readyz?exclude=store`, so a Redis blip never takes the Jitsi web pod out of its Service.
  */
 export const READINESS_CHECKS = ['store', 'keys', 'shutdown'] as const;
+
+/** A named readiness check for /readyz. Resolves with ok=false (or rejects) when not ready. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<{ ok: boolean; detail?: string }>;
+}
 
 export interface CheckResult {
   name: string;
