@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
-import { loadSessionById } from '../login/session.js';
+import { loadSessionById } from '../session/session.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import type { Gate } from './gate.js';

@@ -1,9 +1,9 @@
 import { GatewayError } from '../http/errors.js';
 import { personKeyOf } from '../identity/person.js';
 import { DONE, need, redirect, runSteps, type Flow, type Step } from '../login/flow.js';
-import { mintOrJoinAsGuest } from '../login/mint.js';
+import { mintOrJoinAsGuest } from '../login/guest.js';
 import { single } from '../login/request.js';
-import { loadSessionById, type LoadedSession } from '../login/session.js';
+import { loadSessionById, type LoadedSession } from '../session/session.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import type { Gate } from './gate.js';
 import { checkReturnUrl, roomOf } from './return-url.js';

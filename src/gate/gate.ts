@@ -1,5 +1,5 @@
 import type { GateConfig } from '../config/gate.js';
-import type { LoadedSession } from '../login/session.js';
+import type { LoadedSession } from '../session/session.js';
 import type { Services } from '../services.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import { GatePassSigner, type GatePass } from './pass.js';

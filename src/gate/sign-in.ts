@@ -4,7 +4,7 @@ import { chooseProvider, limitLoginStarts, startTransaction, type EntryFlow } fr
 import { chooseMember } from '../login/discovery.js';
 import { DONE, need, redirect, runSteps, type Step } from '../login/flow.js';
 import { parseMemberQuery, single } from '../login/request.js';
-import { loadSession } from '../login/session.js';
+import { loadSession } from '../session/session.js';
 import type { Gate } from './gate.js';
 import { checkReturnUrl, roomOf } from './return-url.js';
 import { issueTicket } from './ticket.js';

@@ -1,4 +1,4 @@
-import { digest, randomValue } from '../login/cookies.js';
+import { digest, randomValue } from '../session/cookies.js';
 import type { Store } from '../store/store.js';
 
 /**

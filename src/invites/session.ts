@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { Identity } from '../identity/identity.js';
-import { parseCookies } from '../login/cookies.js';
-import { loadSession } from '../login/session.js';
+import { parseCookies } from '../session/cookies.js';
+import { loadSession } from '../session/session.js';
 import type { Services } from '../services.js';
 
 /**

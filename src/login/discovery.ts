@@ -1,6 +1,6 @@
 import { GatewayError } from '../http/errors.js';
 import type { ProviderMember } from '../idp/provider.js';
-import { cookieOptions, serializeCookie } from './cookies.js';
+import { cookieOptions, serializeCookie } from '../session/cookies.js';
 import { DONE, need, page, type Step } from './flow.js';
 import type { EntryFlow } from './entry.js';
 

@@ -1,15 +1,15 @@
 import { GatewayError } from '../http/errors.js';
 import type { IdentityProvider } from '../idp/provider.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
-import { digest } from './cookies.js';
+import { digest } from '../session/cookies.js';
 import { countUnavailable } from './unavailable.js';
 import { chooseMember } from './discovery.js';
 import { DONE, errorContext, need, page, redirect, runSteps, type Flow, type Outcome, type Step } from './flow.js';
 import { deliver, targetOrigin } from './deliver.js';
-import { mintOrJoinAsGuest } from './mint.js';
+import { mintOrJoinAsGuest } from './guest.js';
 import { issueRefreshHandle, redeemRefreshHandle } from './refresh.js';
 import { parseLoginQuery, type LoginQuery } from './request.js';
-import { loadSession, type LoadedSession } from './session.js';
+import { loadSession, type LoadedSession } from '../session/session.js';
 import { browserBinding, newTransactionId, saveTransaction, type LoginTransaction } from './transaction.js';
 import { answerAuthorization, clientForTarget, refreshPassBack } from '../token-service/authorize.js';
 

@@ -6,8 +6,8 @@ import type { JitsiTarget } from '../tokens/target.js';
 import { targetOrigin } from './deliver.js';
 import { DONE, page, redirect, runSteps, type Flow, type Outcome, type Step } from './flow.js';
 import { single } from './request.js';
-import { clearCookie, cookieOptions, isCookieValue, randomValue, serializeCookie, type CookieOptions } from './cookies.js';
-import { clearSessionCookie, endSession, loadSession, loadSessionById, revokeIndexed, type LoadedSession } from './session.js';
+import { clearCookie, cookieOptions, isCookieValue, randomValue, serializeCookie, type CookieOptions } from '../session/cookies.js';
+import { clearSessionCookie, endSession, loadSession, loadSessionById, revokeIndexed, type LoadedSession } from '../session/session.js';
 import { readIdTokenHint } from '../token-service/id-token.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Services } from '../services.js';
-import { digest, randomValue } from './cookies.js';
-import { loadSessionById, remainingSeconds, type LoadedSession } from './session.js';
+import { digest, randomValue } from '../session/cookies.js';
+import { loadSessionById, remainingSeconds, type LoadedSession } from '../session/session.js';
 
 /**
  * Jitsi's `refreshToken`: with tokenAuthInline the popup hands Jitsi `{accessToken, refreshToken}`

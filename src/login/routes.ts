@@ -5,7 +5,7 @@ import { extendPagePolicy } from '../http/middleware/headers.js';
 import type { Services } from '../services.js';
 import { GatewayError } from '../http/errors.js';
 import { callback, callbackErrorContext } from './callback.js';
-import { parseCookies } from './cookies.js';
+import { parseCookies } from '../session/cookies.js';
 import { entryErrorContext, login } from './entry.js';
 import type { Flow, HttpIn, HttpOut, Outcome } from './flow.js';
 import { backchannelLogout, confirmedLogout, frontchannelLogout, loggedOut, logout } from './logout.js';

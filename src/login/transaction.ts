@@ -3,7 +3,7 @@ import { GatewayError } from '../http/errors.js';
 import type { Services } from '../services.js';
 import type { Store } from '../store/store.js';
 import type { RoomLocation } from '../tokens/target.js';
-import { clearCookie, cookieOptions, digest, isCookieValue, randomValue, serializeCookie, type CookieOptions } from './cookies.js';
+import { clearCookie, cookieOptions, digest, isCookieValue, randomValue, serializeCookie, type CookieOptions } from '../session/cookies.js';
 import { RETURN_MODES, type ReturnMode } from './request.js';
 import type { AuthorizationRequest } from '../token-service/authorize.js';
 

@@ -1,7 +1,7 @@
 import { GatewayError } from '../http/errors.js';
 import { personKeyOf } from '../identity/person.js';
-import { decideOrRefuse } from '../login/mint.js';
-import type { LoadedSession } from '../login/session.js';
+import { decideOrRefuse } from '../mint/mint.js';
+import type { LoadedSession } from '../session/session.js';
 import type { Services } from '../services.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
 import type { SsoClient } from './clients.js';

@@ -1,4 +1,4 @@
-import { digest, randomValue } from '../login/cookies.js';
+import { digest, randomValue } from '../session/cookies.js';
 import { randomBase64url } from '../security/random.js';
 import type { PersonKey } from '../identity/person.js';
 import type { Store } from '../store/store.js';

@@ -1,8 +1,8 @@
 import { GatewayError } from '../http/errors.js';
 import type { Identity } from '../identity/identity.js';
 import { personKeyOf, type PersonKey } from '../identity/person.js';
-import { mintForRoom } from '../login/mint.js';
-import { loadSessionById, remainingSeconds, type LoadedSession } from '../login/session.js';
+import { mintForRoom } from '../mint/mint.js';
+import { loadSessionById, remainingSeconds, type LoadedSession } from '../session/session.js';
 import type { Services } from '../services.js';
 import type { RoomLocation } from '../tokens/target.js';
 import type { SsoClient } from './clients.js';

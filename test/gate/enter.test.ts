@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueTicket } from '../../src/gate/ticket.js';
-import { openSession } from '../../src/login/session.js';
+import { openSession } from '../../src/session/session.js';
 import type { Policy } from '../../src/policy/policy.js';
 import { freePort, gatewaySettings, startGateway, TARGET_URL, type RunningGateway } from '../login/harness.js';
 import { startRedis, type RedisServer } from '../support/redis.js';

@@ -2,7 +2,7 @@ import { guestUserId } from '../../src/invites/reference.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiSecret, hashApiSecret } from '../../src/api/secrets.js';
 import type { Identity } from '../../src/identity/identity.js';
-import { openSession } from '../../src/login/session.js';
+import { openSession } from '../../src/session/session.js';
 import { redisCommand, sleep, startRedis, type RedisServer } from '../support/redis.js';
 import { apiSettings, bearer, call, startGateway, tokenOfJoinUrl, verifyMeetToken, type TestGateway } from '../api/harness.js';
 import { openInvite, postInvite, redeem } from './browser.js';

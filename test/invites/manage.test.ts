@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity } from '../../src/identity/identity.js';
-import { openSession } from '../../src/login/session.js';
+import { openSession } from '../../src/session/session.js';
 import { redisCommand, startRedis, type RedisServer } from '../support/redis.js';
 import { apiSettings, call, startGateway, tokenOfJoinUrl, verifyMeetToken, type TestGateway } from '../api/harness.js';
 import { createdLink, openInvite, openManager, postManager, redeem } from './browser.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createTargets } from '../../src/gateway.js';
 import { GatewayError } from '../../src/http/errors.js';
 import { deliver, withScheme } from '../../src/login/deliver.js';
-import { parseCookies, serializeCookie } from '../../src/login/cookies.js';
+import { parseCookies, serializeCookie } from '../../src/session/cookies.js';
 import { configOverrides, parseLoginQuery, type LoginQuery } from '../../src/login/request.js';
 import { plainPages } from '../../src/pages/renderer.js';
 import { hsConfig } from '../support/config.js';

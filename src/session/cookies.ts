@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { randomBase64url } from '../security/random.js';
-import type { Services } from '../services.js';
 
 /**
  * The gateway's cookies: HttpOnly, SameSite=Lax (the IdP's redirect back is a top-level GET, which
@@ -16,7 +15,13 @@ export interface CookieOptions {
   path: string;
 }
 
-export function cookieOptions(services: Pick<Services, 'publicUrl' | 'basePath'>): CookieOptions {
+/** Where the gateway is served: its cookies are Secure on https and scoped to its path. */
+export interface CookieScope {
+  publicUrl: string;
+  basePath: string;
+}
+
+export function cookieOptions(services: CookieScope): CookieOptions {
   return { secure: services.publicUrl.startsWith('https:'), path: services.basePath || '/' };
 }
 

@@ -1,7 +1,7 @@
+import type { Config } from '../config/schema.js';
 import type { Identity } from '../identity/identity.js';
-import type { Services } from '../services.js';
 import type { Store } from '../store/store.js';
-import { clearCookie, cookieOptions, digest, gatewayCookie, randomValue, serializeCookie } from './cookies.js';
+import { clearCookie, cookieOptions, digest, gatewayCookie, randomValue, serializeCookie, type CookieScope } from './cookies.js';
 
 /**
  * The gateway session: after a successful login, a cookie (session.cookieName) referencing
@@ -36,8 +36,14 @@ export const sessionKey = (id: string) => `session:${id}`;
 export const sloIndex = (provider: string, index: string) =>
   `slo:${provider}:${index.length <= 200 && /^[\x21-\x7e]+$/.test(index) ? index : `h:${digest(index)}`}`;
 
+/** What sessions use: session settings, the transient-state store, the cookie scope. */
+export interface SessionDeps extends CookieScope {
+  config: Pick<Config, 'session'>;
+  store: Store;
+}
+
 export async function openSession(
-  services: Services,
+  services: SessionDeps,
   login: { provider: string; identity: Identity; logoutHint?: string | undefined; sessionIndexes: string[] },
 ): Promise<{ loaded: LoadedSession; setCookie: string }> {
   const ttl = services.config.session.ttlSeconds;
@@ -76,7 +82,7 @@ export async function loadSessionById(store: Store, id: string): Promise<LoadedS
 }
 
 /** The session this browser's cookie names, if any. */
-export async function loadSession(services: Services, cookies: ReadonlyMap<string, string>): Promise<LoadedSession | undefined> {
+export async function loadSession(services: Pick<SessionDeps, 'config' | 'store'>, cookies: ReadonlyMap<string, string>): Promise<LoadedSession | undefined> {
   const cookie = gatewayCookie(cookies, services.config.session.cookieName);
   if (!cookie) return undefined;
   return loadSessionById(services.store, digest(cookie));
@@ -91,7 +97,7 @@ export async function endSession(store: Store, loaded: LoadedSession): Promise<v
   await Promise.all(loaded.session.sessionIndexes.map((index) => store.indexRemove(sloIndex(loaded.session.provider, index), loaded.id)));
 }
 
-export const clearSessionCookie = (services: Services) => clearCookie(services.config.session.cookieName, cookieOptions(services));
+export const clearSessionCookie = (services: Pick<SessionDeps, 'config' | 'publicUrl' | 'basePath'>) => clearCookie(services.config.session.cookieName, cookieOptions(services));
 
 /** Back-channel logout: ends every session indexed under these indexes of this provider. */
 export async function revokeIndexed(store: Store, provider: string, indexes: readonly string[]): Promise<number> {

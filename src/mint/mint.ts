@@ -1,17 +1,24 @@
+import type { Config } from '../config/schema.js';
 import { GatewayError } from '../http/errors.js';
 import type { Identity } from '../identity/identity.js';
 import { personKeyOf } from '../identity/person.js';
-import type { Decision } from '../policy/policy.js';
-import type { Services } from '../services.js';
+import type { Audit } from '../observability/audit.js';
+import type { Decision, Policy } from '../policy/policy.js';
 import type { IssuedToken, JitsiTarget, RoomLocation } from '../tokens/target.js';
-import type { ReturnMode } from './request.js';
+
+/** What minting uses: the policy that decides, its hosts settings, the audit trail. */
+export interface MintDeps {
+  config: Pick<Config, 'policy'>;
+  policy: Policy;
+  audit: Audit;
+}
 
 /**
  * Identity + room → token: the policy decides (for every room, also when a session is reused),
- * the target signs, the audit trail records. The only place the login flows mint.
+ * the target signs, the audit trail records. The only place the login flows and the token service mint.
  */
 export async function mintForRoom(
-  services: Services,
+  services: MintDeps,
   input: { identity: Identity; target: JitsiTarget; location: RoomLocation; requestId: string | undefined },
 ): Promise<IssuedToken> {
   const { identity, target, location } = input;
@@ -39,7 +46,7 @@ export async function mintForRoom(
  * policy's message. With policy.hosts, somebody let in who may not host is refused too, as
  * `notAHost` (the redirect flows may send them back to the meeting as a guest instead).
  */
-export async function decideOrRefuse(services: Services, identity: Identity, location: RoomLocation): Promise<Extract<Decision, { allow: true }>> {
+export async function decideOrRefuse(services: MintDeps, identity: Identity, location: RoomLocation): Promise<Extract<Decision, { allow: true }>> {
   const decision = await services.policy.decide({ identity, location });
   if (!decision.allow) {
     throw new GatewayError(403, 'access_denied', decision.message || 'You are not allowed to join this meeting.', {
@@ -65,24 +72,6 @@ const NOT_A_HOST = 'not_host';
  * redirects to the meeting sends the person there without a token, to join on the guest domain
  * and wait for a host like any guest.
  */
-export function joinsAsGuest(services: Services, error: unknown): boolean {
+export function joinsAsGuest(services: Pick<MintDeps, 'config'>, error: unknown): boolean {
   return error instanceof GatewayError && error.context?.reason === NOT_A_HOST && services.config.policy.hosts?.others === 'guest';
-}
-
-/**
- * mintForRoom for a flow that ends in the meeting: undefined when the person goes back to the
- * meeting as a guest (joinsAsGuest). Popups (inline) get the refusal: they cannot join anything.
- */
-export async function mintOrJoinAsGuest(
-  services: Services,
-  input: { identity: Identity; target: JitsiTarget; location: RoomLocation; requestId: string | undefined },
-  mode: ReturnMode,
-): Promise<IssuedToken | undefined> {
-  try {
-    return await mintForRoom(services, input);
-  } catch (error) {
-    if (mode === 'inline' || mode === 'sso' || !joinsAsGuest(services, error)) throw error;
-    services.logger.info({ person: personKeyOf(input.identity), room: input.location.room, tenant: input.location.tenant, requestId: input.requestId }, 'may join but not host: back to the meeting without a token (policy.hosts.others: guest)');
-    return undefined;
-  }
 }
