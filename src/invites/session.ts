@@ -5,7 +5,7 @@ import { loadSession } from '../session/session.js';
 import type { Services } from '../services.js';
 
 /**
- * The person behind the browser's gateway session (src/login/session.ts), if any: lets a moderator
+ * The person behind the browser's gateway session (src/session/session.ts), if any: lets a moderator
  * create, list and revoke invites without API credentials.
  */
 export interface SessionReader {
