@@ -1,6 +1,6 @@
 import type { GateConfig } from '../config/gate.js';
 import type { LoadedSession } from '../session/session.js';
-import type { Services } from '../services.js';
+import type { LoginDeps } from '../login/deps.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import { GatePassSigner, type GatePass } from './pass.js';
 
@@ -28,7 +28,7 @@ export class Gate {
   private readonly perTarget = new Map<string, TargetGate>();
 
   constructor(
-    readonly services: Services,
+    readonly services: LoginDeps,
     config: GateConfig,
   ) {
     if (!config.cookieSecret) throw new Error('gate.cookieSecret is required (checked at config load)');

@@ -2,7 +2,7 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { httpIn, run } from '../login/routes.js';
 import { clientAddress } from '../security/client-address.js';
-import type { Services } from '../services.js';
+import type { LoginDeps } from '../login/deps.js';
 import { enter } from './enter.js';
 import type { Gate } from './gate.js';
 import { signIn } from './sign-in.js';
@@ -14,7 +14,7 @@ import { signIn } from './sign-in.js';
  *   GET /gate/enter/:target   on the Jitsi host: a ticket becomes the gate pass and the meeting's token (enter.ts)
  */
 export function gateRoutes(gate: Gate) {
-  return (services: Services): Router => {
+  return (services: LoginDeps): Router => {
     const router = new Router();
     const { trustProxy } = services.config.server;
     const target = (ctx: Context & { params: Record<string, string | undefined> }) => String(ctx.params.target ?? '');

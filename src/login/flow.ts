@@ -1,4 +1,4 @@
-import type { Services } from '../services.js';
+import type { LoginDeps } from './deps.js';
 import type { ReturnMode } from './request.js';
 import { readableRoomName } from '../tokens/room.js';
 
@@ -43,7 +43,7 @@ export interface HttpOut {
 }
 
 export interface Flow {
-  services: Services;
+  services: LoginDeps;
   http: HttpIn;
   out: HttpOut;
 }

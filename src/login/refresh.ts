@@ -1,4 +1,4 @@
-import type { Services } from '../services.js';
+import type { LoginDeps } from './deps.js';
 import { digest, randomValue } from '../session/cookies.js';
 import { loadSessionById, remainingSeconds, type LoadedSession } from '../session/session.js';
 
@@ -19,7 +19,7 @@ interface RefreshRecord {
 
 const key = (handle: string) => `refresh:${digest(handle)}`;
 
-export async function issueRefreshHandle(services: Services, session: LoadedSession, target: string): Promise<string> {
+export async function issueRefreshHandle(services: Pick<LoginDeps, 'store'>, session: LoadedSession, target: string): Promise<string> {
   const handle = randomValue();
   const record: RefreshRecord = { v: 1, session: session.id, target };
   await services.store.put(key(handle), JSON.stringify(record), remainingSeconds(session.session));
@@ -27,7 +27,7 @@ export async function issueRefreshHandle(services: Services, session: LoadedSess
 }
 
 /** Takes the handle; returns its session when the handle is valid for this target and the session is alive. */
-export async function redeemRefreshHandle(services: Services, handle: string, target: string): Promise<LoadedSession | undefined> {
+export async function redeemRefreshHandle(services: Pick<LoginDeps, 'store'>, handle: string, target: string): Promise<LoadedSession | undefined> {
   const raw = await services.store.take(key(handle));
   if (raw === null) return undefined;
   let record: RefreshRecord;

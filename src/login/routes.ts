@@ -2,7 +2,7 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/body.js';
 import { extendPagePolicy } from '../http/middleware/headers.js';
-import type { Services } from '../services.js';
+import type { LoginDeps } from './deps.js';
 import { GatewayError } from '../http/errors.js';
 import { callback, callbackErrorContext } from './callback.js';
 import { parseCookies } from '../session/cookies.js';
@@ -100,7 +100,7 @@ export async function run<F extends Flow>(
   }
 }
 
-export function loginRoutes(services: Services): Router {
+export function loginRoutes(services: LoginDeps): Router {
   const router = new Router();
   const flow = (ctx: Context, address?: string): Flow => ({ services, http: httpIn(ctx, address), out: { cookies: [] } });
   const { trustProxy } = services.config.server;

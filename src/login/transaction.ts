@@ -1,6 +1,6 @@
 import { randomBase64url } from '../security/random.js';
 import { GatewayError } from '../http/errors.js';
-import type { Services } from '../services.js';
+import type { LoginDeps } from './deps.js';
 import type { Store } from '../store/store.js';
 import type { RoomLocation } from '../tokens/target.js';
 import { clearCookie, cookieOptions, digest, isCookieValue, randomValue, serializeCookie, type CookieOptions } from '../session/cookies.js';
@@ -56,7 +56,7 @@ export interface BindingCookie {
   hostOnly: boolean;
 }
 
-export function bindingCookie(services: Pick<Services, 'config' | 'publicUrl' | 'basePath'>): BindingCookie {
+export function bindingCookie(services: Pick<LoginDeps, 'config' | 'publicUrl' | 'basePath'>): BindingCookie {
   const name = `${services.config.session.cookieName}_login`;
   if (services.publicUrl.startsWith('https:')) return { name: `__Host-${name}`, options: { secure: true, path: '/' }, hostOnly: true };
   return { name, options: cookieOptions(services), hostOnly: false };
@@ -77,7 +77,7 @@ export function bindingValues(cookies: ReadonlyMap<string, string>, cookie: Bind
  * brought may have been planted. Earlier values stay beside it (so logins started in several tabs
  * each finish) only under the `__Host-` prefix, where the browser vouches that the gateway set them.
  */
-export function browserBinding(services: Services, cookies: ReadonlyMap<string, string>): { value: string; setCookie: string } {
+export function browserBinding(services: LoginDeps, cookies: ReadonlyMap<string, string>): { value: string; setCookie: string } {
   const cookie = bindingCookie(services);
   const value = randomValue();
   const earlier = cookie.hostOnly ? bindingValues(cookies, cookie).slice(0, MAX_BINDINGS - 1) : [];
@@ -85,7 +85,7 @@ export function browserBinding(services: Services, cookies: ReadonlyMap<string, 
 }
 
 /** After the callback: the cookie without the binding just used, or cleared when none is left. */
-export function releaseBinding(services: Services, cookies: ReadonlyMap<string, string>, used: string): string {
+export function releaseBinding(services: LoginDeps, cookies: ReadonlyMap<string, string>, used: string): string {
   const cookie = bindingCookie(services);
   const left = bindingValues(cookies, cookie).filter((value) => digest(value) !== used);
   if (left.length === 0) return clearCookie(cookie.name, cookie.options);

@@ -1,12 +1,12 @@
 import { GatewayError } from '../http/errors.js';
-import type { Services } from '../services.js';
+import type { LoginDeps } from './deps.js';
 
 /**
  * An identity provider that cannot be reached makes ITS sign-in unavailable (the provider's
  * "Sign-in with X is unavailable" page, logged at warn by the error handler), counted per provider
  * in jsg_identity_provider_unavailable_total. It does not make the replica unready.
  */
-export async function countUnavailable<T>(services: Pick<Services, 'metrics'>, provider: string, work: Promise<T>): Promise<T> {
+export async function countUnavailable<T>(services: Pick<LoginDeps, 'metrics'>, provider: string, work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {

@@ -2,7 +2,7 @@ import { GatewayError } from '../http/errors.js';
 import { personKeyOf } from '../identity/person.js';
 import { decideOrRefuse } from '../mint/mint.js';
 import type { LoadedSession } from '../session/session.js';
-import type { Services } from '../services.js';
+import type { TokenServiceDeps } from './deps.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
 import type { SsoClient } from './clients.js';
 import { issueCode } from './codes.js';
@@ -38,7 +38,7 @@ export interface AuthorizationRequest {
 export const NONCE = /^[A-Za-z0-9._~-]{1,256}$/;
 
 /** The client of the login's target; a target without `sso` cannot take part in this flow. */
-export function clientForTarget(services: Services, target: JitsiTarget): SsoClient {
+export function clientForTarget(services: TokenServiceDeps, target: JitsiTarget): SsoClient {
   const client = services.tokenService.clients.forTarget(target.name);
   if (!client) {
     throw new GatewayError(400, 'invalid_request', "This meeting server is not set up for Jitsi's inline sign-in (config.sso).", {
@@ -62,7 +62,7 @@ export function clientRedirect(client: SsoClient, state: string, answer: { code?
  * A state carrying Jitsi's refreshToken: the redirect straight back when the token service still
  * honours it; otherwise the state to continue the sign-in with (without the dead token).
  */
-export async function refreshPassBack(services: Services, client: SsoClient, authorization: AuthorizationRequest): Promise<{ location?: string; state: string }> {
+export async function refreshPassBack(services: TokenServiceDeps, client: SsoClient, authorization: AuthorizationRequest): Promise<{ location?: string; state: string }> {
   let state: Record<string, unknown>;
   try {
     state = JSON.parse(authorization.state) as Record<string, unknown>;
@@ -84,7 +84,7 @@ export async function refreshPassBack(services: Services, client: SsoClient, aut
  * A refusal goes there too, as `error=access_denied`, so Jitsi's page tells its opener.
  */
 export async function answerAuthorization(
-  services: Services,
+  services: TokenServiceDeps,
   input: { session: LoadedSession; target: JitsiTarget; location: RoomLocation; authorization: AuthorizationRequest },
 ): Promise<string> {
   const client = clientForTarget(services, input.target);

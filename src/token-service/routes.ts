@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { readBody } from '../http/body.js';
 import { GatewayError } from '../http/errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { Services } from '../services.js';
+import type { TokenServiceDeps } from './deps.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { OAuthError } from './errors.js';
 import { revokeRefreshToken } from './refresh-tokens.js';
@@ -26,7 +26,7 @@ import { handleTokenRequest } from './token-endpoint.js';
 const FORM = ['application/x-www-form-urlencoded'] as const;
 const BODY_LIMIT = 16 * 1024;
 
-function allowOrigin(ctx: Context, services: Services): string | undefined {
+function allowOrigin(ctx: Context, services: TokenServiceDeps): string | undefined {
   ctx.vary('Origin');
   const origin = ctx.get('origin') || undefined;
   if (origin !== undefined && services.tokenService.clients.origins.has(origin)) ctx.set('Access-Control-Allow-Origin', origin);
@@ -46,7 +46,7 @@ function oauthError(thrown: unknown): OAuthError | undefined {
   return undefined;
 }
 
-async function answerOAuth(ctx: Context, services: Services, what: string, work: () => Promise<unknown>): Promise<void> {
+async function answerOAuth(ctx: Context, services: TokenServiceDeps, what: string, work: () => Promise<unknown>): Promise<void> {
   noStore(ctx);
   try {
     ctx.body = await work();
@@ -62,7 +62,7 @@ async function answerOAuth(ctx: Context, services: Services, what: string, work:
   }
 }
 
-export function tokenServiceRoutes(services: Services): Router {
+export function tokenServiceRoutes(services: TokenServiceDeps): Router {
   const router = new Router();
   const { tokenService } = services;
 

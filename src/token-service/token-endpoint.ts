@@ -3,7 +3,7 @@ import type { Identity } from '../identity/identity.js';
 import { personKeyOf, type PersonKey } from '../identity/person.js';
 import { mintForRoom } from '../mint/mint.js';
 import { loadSessionById, remainingSeconds, type LoadedSession } from '../session/session.js';
-import type { Services } from '../services.js';
+import type { TokenServiceDeps } from './deps.js';
 import type { RoomLocation } from '../tokens/target.js';
 import type { SsoClient } from './clients.js';
 import { takeCode } from './codes.js';
@@ -35,7 +35,7 @@ export interface TokenAnswer {
 }
 
 interface TokenFlow {
-  services: Services;
+  services: TokenServiceDeps;
   origin: string | undefined;
   form: URLSearchParams;
   requestId: string | undefined;
@@ -70,7 +70,7 @@ function checkOrigin(flow: TokenFlow, client: SsoClient): void {
 }
 
 /** The session the grant was issued in, still alive and still the same person. */
-async function liveSession(services: Services, grant: { session: string; person: PersonKey }): Promise<LoadedSession> {
+async function liveSession(services: TokenServiceDeps, grant: { session: string; person: PersonKey }): Promise<LoadedSession> {
   const loaded = await loadSessionById(services.store, grant.session);
   if (!loaded || personKeyOf(loaded.session.identity) !== grant.person) {
     throw new OAuthError('invalid_grant', 'This sign-in has ended (signed out or expired). Please sign in again.', { reason: 'session ended' });
@@ -143,7 +143,7 @@ async function refreshToken(flow: TokenFlow): Promise<TokenAnswer> {
   return answer(flow, session, grant.location, { family: grant.family, newFamily: false, nonce: grant.nonce });
 }
 
-export async function handleTokenRequest(services: Services, input: { origin: string | undefined; form: URLSearchParams; requestId: string | undefined }): Promise<TokenAnswer> {
+export async function handleTokenRequest(services: TokenServiceDeps, input: { origin: string | undefined; form: URLSearchParams; requestId: string | undefined }): Promise<TokenAnswer> {
   const flow: TokenFlow = { services, ...input };
   const client = findClient(flow);
   checkOrigin(flow, client);
