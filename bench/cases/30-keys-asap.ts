@@ -3,8 +3,8 @@ import type { BenchCase } from '../lib/types.js';
 
 const asapPem: BenchCase = {
   name: 'GET /asap/<hex>.pem',
-  description: 'real gateway app (createGateway, RS256) vs bare Koa serving the same PEM',
-  target: 0.8,
+  description: 'real gateway (createGateway, RS256, listen) vs a bare node:http server answering the same bytes and headers',
+  target: 0.9,
   run: (options) => keysHttp('asap', options),
 };
 

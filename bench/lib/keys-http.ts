@@ -1,15 +1,18 @@
-import Koa from 'koa';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { listen } from '../../src/http/server.js';
 import { benchGateway } from './fixtures.js';
-import { LoadGenerator, serve } from './http.js';
+import { LoadGenerator } from './http.js';
 import { interleave } from './measure.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 /**
  * Requests/s of a key-publication endpoint of the real gateway (createGateway, RS256, memory
- * store, every middleware) against a bare Koa app answering the same path with the same body,
- * type and Cache-Control. Both listen on 127.0.0.1 in this process; the load generator runs in a
- * child process; rounds alternate between the two servers.
+ * store, listen(): the request listener, its answers before Koa and Koa behind them) against the
+ * floor: a bare node:http server answering the same path with the same bytes and the same headers
+ * (Cache-Control, X-Content-Type-Options, Content-Type, Content-Length), prepared once, written
+ * with one writeHead and one end, like the fastest hand-written static answer. Both listen on
+ * 127.0.0.1 in this process; the load generator runs in a child process; rounds alternate.
  */
 export async function keysHttp(endpoint: 'asap' | 'jwks', options: BenchOptions): Promise<BenchResult> {
   const gateway = await benchGateway('RS256');
@@ -18,29 +21,53 @@ export async function keysHttp(endpoint: 'asap' | 'jwks', options: BenchOptions)
   const key = target.keyring?.published[0];
   if (!key) throw new Error('RS256 gateway publishes no key');
   const path = endpoint === 'asap' ? `/asap/${key.asapName}.pem` : '/.well-known/jwks.json';
-  const maxAge = target.config.jwksMaxAgeSeconds;
-  const body = endpoint === 'asap' ? key.pem : JSON.stringify({ keys: [key.jwk] });
 
-  const bare = new Koa();
-  bare.use((ctx) => {
-    if (ctx.path !== path) return;
-    ctx.type = endpoint === 'asap' ? 'application/x-pem-file' : 'application/json';
-    ctx.set('Cache-Control', `public, max-age=${maxAge}`);
-    ctx.body = body;
-  });
-  const baseline = await serve(bare);
+  // The floor answers with exactly what the gateway answered (read from it, not restated here).
+  const sample = await fetch(`${running.url}${path}`);
+  const body = Buffer.from(await sample.arrayBuffer());
+  const headers: Record<string, string> = {};
+  for (const name of ['cache-control', 'x-content-type-options', 'content-type', 'content-length']) {
+    const value = sample.headers.get(name);
+    if (value === null) throw new Error(`the gateway's ${path} has no ${name}`);
+    headers[name] = value;
+  }
+  const floor = await bareStatic(path, headers, body);
   const load = new LoadGenerator();
   try {
     const slice = (base: string) => (ms: number) => load.measure(`${base}${path}`, options.connections, ms);
     // Warm-up: connections, JIT and the first requests' lazy work on both servers.
-    await slice(running.url)(300);
-    await slice(baseline.url)(300);
-    const result = await interleave(slice(running.url), slice(baseline.url), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
+    for (let i = 0; i < 5; i += 1) {
+      await slice(running.url)(100);
+      await slice(floor.url)(100);
+    }
+    const result = await interleave(slice(running.url), slice(floor.url), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
     return { ...result, note: `${body.length}-byte body, ${options.connections} keep-alive connections, ${options.httpRoundMs} ms per side per round in 100 ms slices` };
   } finally {
     load.close();
-    await baseline.close();
+    floor.server.closeAllConnections();
+    await new Promise<void>((resolve) => floor.server.close(() => resolve()));
     running.server.closeAllConnections();
     await running.shutdown('bench done');
   }
+}
+
+/** node:http answering GET `path` with `body` and `headers`, 404 otherwise; the gateway's socket timeouts. */
+async function bareStatic(path: string, headers: Record<string, string>, body: Buffer) {
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    if (request.url === path) {
+      response.writeHead(200, headers);
+      response.end(body);
+    } else {
+      response.writeHead(404);
+      response.end();
+    }
+  });
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10000;
+  server.requestTimeout = 30000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
