@@ -74,6 +74,22 @@ describe('key publication for Prosody', () => {
     expect(await response.text()).toMatch(/BEGIN PUBLIC KEY/);
   });
 
+  it('key documents: HEAD has the headers of GET and no body; other methods are 405 with Allow', async () => {
+    const path = `/sso/asap/${sha('key-2026-11')}.pem`;
+    const full = await get(path);
+    const pem = await full.text();
+    const head = await get(path, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    for (const name of ['cache-control', 'content-type', 'content-length', 'x-content-type-options']) expect(head.headers.get(name)).toBe(full.headers.get(name));
+    expect(full.headers.get('content-length')).toBe(String(Buffer.byteLength(pem)));
+    expect(await head.text()).toBe('');
+    const jwks = await get('/sso/.well-known/jwks.json?cache-buster=1');
+    expect(jwks.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const post = await get(path, { method: 'POST', headers: { accept: 'application/json' } });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toMatch(/GET/);
+  });
+
   it('JWKS lists next, active and retiring keys with max-age, and verifies issued tokens', async () => {
     const response = await get('/sso/.well-known/jwks.json');
     expect(response.status).toBe(200);

@@ -2,15 +2,18 @@ import { Router } from '@koa/router';
 import type { PublishedKey } from '../../keys/keyring.js';
 import type { HttpDeps } from '../deps.js';
 import { GatewayError } from '../errors.js';
-import type { StaticResponse } from '../middleware/published.js';
+import type { FixedAnswer } from '../fixed-answers.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const PEM_TYPE = 'application/x-pem-file';
 
 /**
- * The key documents as fixed responses by exact path (under publicUrl's path), served ahead of
- * routing by servePublished. `/asap//<hex>.pem` is included because Prosody requests that when
+ * The key documents as fixed answers by exact path (under publicUrl's path), served before Koa by
+ * the request listener (src/http/fixed-answers.ts) and, for what reaches Koa, by servePublished. `/asap//<hex>.pem` is included because Prosody requests that when
  * asap_key_server is configured with a trailing slash.
  */
-export function publishedKeys(services: Pick<HttpDeps, 'targets' | 'basePath'>): Map<string, StaticResponse> {
-  const responses = new Map<string, StaticResponse>();
+export function publishedKeys(services: Pick<HttpDeps, 'targets' | 'basePath'>): Map<string, FixedAnswer> {
+  const responses = new Map<string, FixedAnswer>();
   const base = services.basePath;
   const all: PublishedKey[] = [];
   let maxAge = Number.POSITIVE_INFINITY;
@@ -20,16 +23,16 @@ export function publishedKeys(services: Pick<HttpDeps, 'targets' | 'basePath'>):
     const cacheControl = `public, max-age=${target.config.jwksMaxAgeSeconds}`;
     maxAge = Math.min(maxAge, target.config.jwksMaxAgeSeconds);
     all.push(...keys);
-    responses.set(`${base}/jwks/${target.name}.json`, { type: 'application/json', body: JSON.stringify({ keys: keys.map((key) => key.jwk) }), cacheControl, route: `${base}/jwks/:target` });
+    responses.set(`${base}/jwks/${target.name}.json`, { type: JSON_TYPE, body: JSON.stringify({ keys: keys.map((key) => key.jwk) }), cacheControl, route: `${base}/jwks/:target` });
   }
   if (all.length === 0) return responses;
   const cacheControl = `public, max-age=${maxAge}`;
   for (const key of all) {
-    const pem: StaticResponse = { type: 'application/x-pem-file', body: key.pem, cacheControl, route: `${base}/asap/:name` };
+    const pem: FixedAnswer = { type: PEM_TYPE, body: key.pem, cacheControl, route: `${base}/asap/:name` };
     responses.set(`${base}/asap/${key.asapName}.pem`, pem);
     responses.set(`${base}/asap//${key.asapName}.pem`, pem);
   }
-  responses.set(`${base}/.well-known/jwks.json`, { type: 'application/json', body: JSON.stringify({ keys: all.map((key) => key.jwk) }), cacheControl, route: `${base}/.well-known/jwks.json` });
+  responses.set(`${base}/.well-known/jwks.json`, { type: JSON_TYPE, body: JSON.stringify({ keys: all.map((key) => key.jwk) }), cacheControl, route: `${base}/.well-known/jwks.json` });
   return responses;
 }
 
