@@ -16,7 +16,7 @@ import { pageRoutes } from './pages/routes.js';
 import type { Policy } from './policy/policy.js';
 import { createPolicy } from './policy/engine.js';
 import { apiRoutes } from './api/routes.js';
-import { inviteManagerRoutes } from './invites/manage.js';
+import { inviteManagerRoutes } from './api/invite-manager.js';
 import { inviteRoutes } from './invites/routes.js';
 import { LoginStartLimiter } from './login/login-starts.js';
 import { loginRoutes } from './login/routes.js';

@@ -226,7 +226,7 @@ function unauthorized(message: string, reason: string, client?: string): Gateway
 export const PERSON_RATE_LIMIT_PER_MINUTE = 60;
 
 /**
- * A person's invite requests (the API and the invite page, src/invites/manage.ts) share one
+ * A person's invite requests (the API and the invite page, src/api/invite-manager.ts) share one
  * fixed window per minute in the store, across all replicas. Over the limit: 429.
  */
 export async function enforcePersonRateLimit(store: Store, identity: Identity): Promise<void> {

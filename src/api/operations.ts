@@ -199,7 +199,7 @@ export async function createInvite(deps: ApiDeps, caller: Caller, body: InviteRe
 
 /**
  * A person may invite guests only to a room where the policy (with the room registry) makes them
- * moderator. Shared by createInvite and the moderator's invite page (src/invites/manage.ts), so
+ * moderator. Shared by createInvite and the moderator's invite page (src/api/invite-manager.ts), so
  * the page shows its form exactly when creating would be allowed.
  */
 export async function assertModerates(deps: Pick<ApiDeps, 'policy'>, identity: Identity, location: RoomLocation): Promise<void> {

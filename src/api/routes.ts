@@ -2,10 +2,10 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { readJsonObject } from '../http/body.js';
 import { Invites } from '../invites/invites.js';
-import { gatewaySessionReader, type SessionReader } from '../invites/session.js';
+import { gatewaySessionReader, type SessionReader } from './session-reader.js';
 import { RoomRegistry } from '../policy/rooms.js';
 import { providerScope } from '../policy/scope.js';
-import type { Services } from '../services.js';
+import type { ApiRouteDeps } from './deps.js';
 import { ApiAuthenticator, enforcePersonRateLimit, enforceRateLimit } from './auth.js';
 import { createApiClients, type ApiClient } from './clients.js';
 import { openApiDocument } from './openapi.js';
@@ -15,7 +15,7 @@ import { inviteRequestSchema, parseBody, parseTokenRequest, roomRequestSchema, t
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The API's plain dependencies, built once from the services. */
-export function createApiDeps(services: Services): ApiDeps {
+export function createApiDeps(services: ApiRouteDeps): ApiDeps {
   const scope = providerScope(services.config);
   return {
     targets: services.targets,
@@ -34,7 +34,7 @@ export function createApiDeps(services: Services): ApiDeps {
  * checked against these routes by test/api/openapi.test.ts). Each handler: authenticate → rate
  * limit → read and validate the body → one plain operation → answer.
  */
-export function apiRoutes(services: Services, options: { sessions?: SessionReader; authenticator?: ApiAuthenticator } = {}): Router {
+export function apiRoutes(services: ApiRouteDeps, options: { sessions?: SessionReader; authenticator?: ApiAuthenticator } = {}): Router {
   const deps = createApiDeps(services);
   const clients = createApiClients(services.config.api.clients);
   const authenticator = options.authenticator ?? new ApiAuthenticator(clients, services.config.api.oauth2, { store: services.counterStore });

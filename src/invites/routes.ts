@@ -2,7 +2,12 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/body.js';
 import { extendPagePolicy } from '../http/middleware/headers.js';
-import type { Services } from '../services.js';
+import type { Config } from '../config/schema.js';
+import type { Audit } from '../observability/audit.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { PageRenderer } from '../pages/renderer.js';
+import type { Store } from '../store/store.js';
+import type { JitsiTarget } from '../tokens/target.js';
 import { FORM_TTL_SECONDS, InviteFormTokens } from './csrf.js';
 import { requestLog } from './page-support.js';
 import { readableRoomName } from '../tokens/room.js';
@@ -21,7 +26,22 @@ import { loggablePath } from './reference.js';
 export const INVITE_COOKIE = 'jsg_invite';
 export const MAX_DISPLAY_NAME = 80;
 
-export function inviteRoutes(services: Services): Router {
+/** What the guest pages use: the invites (in the replicated store), form tokens, pages. */
+export interface InviteRouteDeps {
+  config: Pick<Config, 'api'>;
+  publicUrl: string;
+  basePath: string;
+  metrics: Metrics;
+  audit: Audit;
+  pages: PageRenderer;
+  /** Form tokens (transient). */
+  store: Store;
+  /** Invites and their use counters: writes wait for replicas (docs/store.md). */
+  replicatedStore: Store;
+  targets: ReadonlyMap<string, JitsiTarget>;
+}
+
+export function inviteRoutes(services: InviteRouteDeps): Router {
   const invites = new Invites({ store: services.replicatedStore, targets: services.targets, audit: services.audit, settings: services.config.api.invites, publicUrl: services.publicUrl });
   const { pages } = services;
   const formTokens = new InviteFormTokens(services.store);

@@ -36,7 +36,7 @@ export interface DemoGuide {
   meetingLabel: string;
   errorUrl: string;
   logoutUrl: string;
-  /** The moderators' invite page of the demo room (src/invites/manage.ts). */
+  /** The moderators' invite page of the demo room (src/api/invite-manager.ts). */
   inviteUrl: string;
   users: Array<{ username: string; password: string; name: string; groups: string[] }>;
 }

@@ -1,19 +1,19 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
-import { assertModerates, createInvite, listInvites, locateFor, principalOf, revokeInvite, type ApiDeps, type Caller } from '../api/operations.js';
-import { enforcePersonRateLimit } from '../api/auth.js';
-import { createApiDeps } from '../api/routes.js';
-import { MAX_INVITE_LABEL, targetFromQuery } from '../api/schemas.js';
+import { assertModerates, createInvite, listInvites, locateFor, principalOf, revokeInvite, type ApiDeps, type Caller } from './operations.js';
+import { enforcePersonRateLimit } from './auth.js';
+import { createApiDeps } from './routes.js';
+import { MAX_INVITE_LABEL, targetFromQuery } from './schemas.js';
 import { readBody } from '../http/body.js';
 import { GatewayError } from '../http/errors.js';
 import type { InviteManagerPageInput } from '../pages/renderer.js';
-import type { Services } from '../services.js';
+import type { ApiRouteDeps } from './deps.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
-import { FORM_TTL_SECONDS, InviteFormTokens } from './csrf.js';
-import { requestLog } from './page-support.js';
+import { FORM_TTL_SECONDS, InviteFormTokens } from '../invites/csrf.js';
+import { requestLog } from '../invites/page-support.js';
 import { readableRoomName } from '../tokens/room.js';
-import { readManageForm, validityChoices, type EnteredInvite, type RoomRequest } from './manage-form.js';
-import { gatewaySessionReader } from './session.js';
+import { readManageForm, validityChoices, type EnteredInvite, type RoomRequest } from './invite-manager-form.js';
+import { gatewaySessionReader } from './session-reader.js';
 
 /**
  * The moderator's side of invite links, for people in a browser: GET /invites/<tenant>/<room>
@@ -54,7 +54,7 @@ interface Outcome {
   created?: InviteManagerPageInput['created'];
 }
 
-export function inviteManagerRoutes(services: Services): Router {
+export function inviteManagerRoutes(services: ApiRouteDeps): Router {
   const deps: ApiDeps = createApiDeps(services);
   const sessions = gatewaySessionReader(services);
   const formTokens = new InviteFormTokens(services.store);

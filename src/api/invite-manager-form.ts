@@ -1,10 +1,10 @@
 import type { ApiConfig } from '../config/api.js';
 import { GatewayError } from '../http/errors.js';
-import { MAX_INVITE_LABEL, inviteRequestSchema, parseBody, type InviteRequestBody } from '../api/schemas.js';
-import { INVITE_ID_PATTERN, INVITE_ROLES, type InviteRole } from './invites.js';
+import { MAX_INVITE_LABEL, inviteRequestSchema, parseBody, type InviteRequestBody } from './schemas.js';
+import { INVITE_ID_PATTERN, INVITE_ROLES, type InviteRole } from '../invites/invites.js';
 
 /**
- * The fields of the moderator's invite page (src/invites/manage.ts) as the API's request body.
+ * The fields of the moderator's invite page (src/api/invite-manager.ts) as the API's request body.
  * Only what is particular to an HTML form is checked here (text to numbers, an empty note is no
  * note); the body then goes through the API's own schema and createInvite, which decide about
  * uses, lifetime and label exactly as for JSON callers.

@@ -1,8 +1,7 @@
 import type { Context } from 'koa';
 import type { Identity } from '../identity/identity.js';
 import { parseCookies } from '../session/cookies.js';
-import { loadSession } from '../session/session.js';
-import type { Services } from '../services.js';
+import { loadSession, type SessionDeps } from '../session/session.js';
 
 /**
  * The person behind the browser's gateway session (src/session/session.ts), if any: lets a moderator
@@ -12,7 +11,7 @@ export interface SessionReader {
   identity(ctx: Context): Promise<Identity | undefined>;
 }
 
-export function gatewaySessionReader(services: Services): SessionReader {
+export function gatewaySessionReader(services: Pick<SessionDeps, 'config' | 'store'>): SessionReader {
   return {
     async identity(ctx) {
       const loaded = await loadSession(services, parseCookies(ctx.get('cookie') || undefined));
