@@ -68,6 +68,7 @@ const gate: BenchCase = {
   name: 'gate check (fresh pass)',
   description: 'GET /gate/check/meet with a valid gate pass cookie → 200 (real gateway) vs bare Koa answering 200',
   target: 0.7,
+  secondary: true,
   run: gateCheck,
 };
 

@@ -59,7 +59,8 @@ export class LoadGenerator {
     if (result.errors > 0 || result.otherStatus > 0 || result.ok === 0) {
       throw new Error(`${job.method ?? 'GET'} ${url}: ${result.ok} ok, ${result.otherStatus} other status (first ${result.firstStatus ?? '-'}), ${result.errors} errors`);
     }
-    const sample = { ops: result.ok, wallMs: result.elapsedMs, cpuMs: (await serverCpu()) - cpuStart };
+    const sample: Sample = { ops: result.ok, wallMs: result.elapsedMs, cpuMs: (await serverCpu()) - cpuStart };
+    if (result.latencies) sample.latencies = result.latencies;
     return result.p99Ms === undefined ? sample : { ...sample, p99Ms: result.p99Ms };
   }
 

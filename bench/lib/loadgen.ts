@@ -24,7 +24,7 @@ export interface LoadJob {
   body?: string;
   /** The status that counts as success (default 200). */
   expectStatus?: number;
-  /** Measure each request's latency and report the 99th percentile (p99Ms). */
+  /** Measure each request's latency: report the 99th percentile (p99Ms) and every latency. */
   latency?: boolean;
 }
 
@@ -40,6 +40,8 @@ export interface LoadResult {
   firstStatus?: string;
   /** 99th percentile of the request latencies, in ms (when the job asked for `latency`). */
   p99Ms?: number;
+  /** Every request's latency, ms, rounded to µs (when the job asked for `latency`). */
+  latencies?: number[];
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -142,6 +144,7 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
   if (latencies) {
     latencies.sort((a, b) => a - b);
     result.p99Ms = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? 0;
+    result.latencies = latencies.map((value) => Math.round(value * 1000) / 1000);
   }
   for (const connection of connections) {
     connection.onResponse = () => {};

@@ -5,6 +5,8 @@ export interface Sample {
   ops: number;
   wallMs: number;
   cpuMs: number;
+  /** Each request's latency, ms (HTTP slices that asked for them). */
+  latencies?: number[];
 }
 
 /** Which time rates are computed against. */
@@ -61,7 +63,38 @@ function add(total: Sample, sample: Sample): void {
   total.ops += sample.ops;
   total.wallMs += sample.wallMs;
   total.cpuMs += sample.cpuMs;
+  if (sample.latencies) for (const latency of sample.latencies) (total.latencies ??= []).push(latency);
 }
+
+/** The 99th percentile of a sample's latencies, ms (NaN without any). */
+export function p99(sample: Sample): number {
+  const sorted = [...(sample.latencies ?? [])].sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] as number);
+}
+
+/**
+ * A server process's CPU clock, read so that its slices tile it: the first read of each pair (a
+ * slice's start) returns the end of the previous slice, so a slice is charged everything the
+ * server did since its previous slice ended, including the work it deferred while the other sides
+ * ran (V8's idle-time and concurrent GC, sweeping, timers). Without this, short interleaved slices
+ * under-charge a process that leaves work for later. Expects reads in start/end pairs (what
+ * LoadGenerator.measure and the login driver do).
+ */
+export function tiledCpu(read: () => Promise<number>): () => Promise<number> {
+  let lastEnd: number | undefined;
+  let reads = 0;
+  return async () => {
+    const now = await read();
+    const isStart = reads % 2 === 0;
+    reads += 1;
+    if (isStart) return lastEnd ?? now;
+    lastEnd = now;
+    return now;
+  };
+}
+
+/** CPU ms per operation of a sample (the server's CPU, where the slice reports a server's). */
+export const cpuPerOp = (sample: Sample): number => sample.cpuMs / sample.ops;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -70,7 +103,7 @@ export interface InterleaveOptions {
   rounds: number;
   /** Time per side per round, in ms. */
   roundMs: number;
-  /** A round alternates subject and baseline in slices this long, so both see the same noise. */
+  /** A round alternates the sides in slices this long, so all see the same noise. */
   sliceMs: number;
   /**
    * 'cpu' (npm run bench's default): operations per CPU-second of this process — what the code costs, immune to
@@ -80,33 +113,102 @@ export interface InterleaveOptions {
 }
 
 /**
- * Interleaved measurement of a subject against its baseline. Each round alternates the two in
- * short slices (A B, B A, A B, …) until each has run `roundMs`; the round's ratio compares rates
- * measured within the same few hundred milliseconds, so load from neighbours, thermal drift and
- * GC debt hit both sides alike. Reports the median rates and the median of the per-round ratios.
+ * The one interleaving loop of the bench: each round runs every side in short slices, the order
+ * rotated from slice to slice (A B C, B C A, C A B, …; for two sides A B, B A, …) until each has
+ * run `roundMs`, so that load from neighbours, thermal drift and GC debt hit all sides alike.
+ * Returns each side's totals per round: `[side][round]`.
  */
-export async function interleave(subject: Slice, baseline: Slice, options: InterleaveOptions): Promise<BenchResult> {
-  const ops: number[] = [];
-  const baselineOps: number[] = [];
-  const ratios: number[] = [];
+export async function interleaveSides(
+  sides: readonly Slice[],
+  options: Omit<InterleaveOptions, 'clock'> & { afterRound?: (round: number) => Promise<void> },
+): Promise<Sample[][]> {
+  const perSide: Sample[][] = sides.map(() => []);
   const slices = Math.max(1, Math.round(options.roundMs / options.sliceMs));
   for (let round = 0; round < options.rounds; round += 1) {
-    const a: Sample = { ops: 0, wallMs: 0, cpuMs: 0 };
-    const b: Sample = { ops: 0, wallMs: 0, cpuMs: 0 };
+    const totals: Sample[] = sides.map(() => ({ ops: 0, wallMs: 0, cpuMs: 0 }));
     for (let slice = 0; slice < slices; slice += 1) {
-      const order = (round + slice) % 2 === 0 ? ([subject, a, baseline, b] as const) : ([baseline, b, subject, a] as const);
-      const first = await order[0](options.sliceMs);
-      add(order[1], first);
-      await yieldToLoop();
-      const second = await order[2](options.sliceMs);
-      add(order[3], second);
-      await yieldToLoop();
+      for (let step = 0; step < sides.length; step += 1) {
+        const index = (round + slice + step) % sides.length;
+        add(totals[index] as Sample, await (sides[index] as Slice)(options.sliceMs));
+        await yieldToLoop();
+      }
     }
-    ops.push(rate(a, options.clock));
-    baselineOps.push(rate(b, options.clock));
-    ratios.push(rate(a, options.clock) / rate(b, options.clock));
+    totals.forEach((total, index) => perSide[index]?.push(total));
+    await options.afterRound?.(round);
   }
+  return perSide;
+}
+
+/** Per-round figures of two sides and their per-round ratios a ÷ b. */
+export function perRound(a: readonly Sample[], b: readonly Sample[], figure: (sample: Sample) => number): { a: number[]; b: number[]; ratios: number[] } {
+  const av = a.map(figure);
+  const bv = b.map(figure);
+  return { a: av, b: bv, ratios: av.map((value, round) => value / (bv[round] as number)) };
+}
+
+/** Operations per second of `clock` in a sample. */
+export const rateOf = (clock: Clock) => (sample: Sample): number => rate(sample, clock);
+
+/**
+ * Interleaved measurement of a subject against its baseline (interleaveSides with two sides).
+ * Reports the median rates and the median of the per-round ratios.
+ */
+export async function interleave(subject: Slice, baseline: Slice, options: InterleaveOptions): Promise<BenchResult> {
+  const [a = [], b = []] = await interleaveSides([subject, baseline], options);
+  const { a: ops, b: baselineOps, ratios } = perRound(a, b, rateOf(options.clock));
   return { ops: median(ops), baselineOps: median(baselineOps), ratio: median(ratios), samples: { ops, baselineOps, ratios } };
+}
+
+export interface WarmUpOptions {
+  /** Length of one warm-up slice, ms. */
+  sliceMs: number;
+  /** Settled when two consecutive slices' figures differ by less than this share (0.03). */
+  tolerance?: number;
+  /** At least this many slices per side (the first ones after start are the JIT's). */
+  minSlices?: number;
+  /** At most this many slices per side, settled or not. */
+  maxSlices: number;
+}
+
+export interface WarmedUp {
+  /** Per side: the figure of each warm-up slice, in order. */
+  trace: number[][];
+  /** Per side: whether it settled before the cap. */
+  settled: boolean[];
+}
+
+/**
+ * Warm-up until the figure has stopped moving: slices of every side (interleaved, a side leaving
+ * once settled) until two consecutive slices of a side differ by less than `tolerance`, at least
+ * `minSlices` and at most `maxSlices` per side. The figure is what the rounds will compare, e.g.
+ * server CPU per request or per login: it falls while the JIT compiles and the heap grows.
+ */
+export async function warmUpSides(sides: readonly Slice[], figure: (sample: Sample) => number, options: WarmUpOptions): Promise<WarmedUp> {
+  const tolerance = options.tolerance ?? 0.03;
+  const minSlices = Math.max(2, options.minSlices ?? 3);
+  const trace: number[][] = sides.map(() => []);
+  const settled = sides.map(() => false);
+  for (let slice = 0; slice < Math.max(minSlices, options.maxSlices) && settled.includes(false); slice += 1) {
+    for (let index = 0; index < sides.length; index += 1) {
+      if (settled[index]) continue;
+      const values = trace[index] as number[];
+      values.push(figure(await (sides[index] as Slice)(options.sliceMs)));
+      await yieldToLoop();
+      const [previous, last] = values.slice(-2) as [number, number];
+      if (values.length >= minSlices && Math.abs(last - previous) < tolerance * previous) settled[index] = true;
+    }
+  }
+  return { trace, settled };
+}
+
+/** One line about a warm-up, for notes: slices per side and the last figures. */
+export function warmUpNote(names: readonly string[], warmed: WarmedUp, format: (value: number) => string): string {
+  return names
+    .map((name, index) => {
+      const values = warmed.trace[index] ?? [];
+      return `${name} ${values.length} slice(s)${warmed.settled[index] ? '' : ' (cap, not settled)'} ${values.slice(-3).map(format).join('→')}`;
+    })
+    .join('; ');
 }
 
 /** Two synchronous operations compared: warm-up and calibration, then interleaved rounds. */
@@ -128,26 +230,27 @@ export async function compareSync(
 export type RoundTripJob = (mode: 'gateway' | 'direct', ms: number) => Promise<{ ok: number; elapsedMs: number; cpuMs: number }>;
 
 /**
- * Login round trips through the gateway against the IdP's part alone, after a warm-up of both
- * (the JIT must have settled before CPU per login means anything), interleaved by wall clock.
- * Also returns the gateway's CPU per login over the measured slices (the job's cpuMs is the
- * gateway process's).
+ * Login round trips through the gateway against the IdP's part alone, after a warm-up (the JIT
+ * must have settled before CPU per login means anything: warmUpSides on the gateway's CPU per
+ * login, 2 s slices, at most `maxWarmUpMs`), interleaved by wall clock. Also returns the gateway's
+ * CPU per login over the measured slices (the job's cpuMs is the gateway process's).
  */
-export async function interleaveLogins(job: RoundTripJob, warmUpMs: number, roundMs: number, rounds: number): Promise<{ result: BenchResult; cpuMsPerLogin: number }> {
-  let cpu = 0;
-  let logins = 0;
-  const slice = async (mode: 'gateway' | 'direct', ms: number): Promise<Sample> => {
-    const result = await job(mode, ms);
-    if (mode === 'gateway') {
-      cpu += result.cpuMs;
-      logins += result.ok;
-    }
-    return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: result.cpuMs };
+export async function interleaveLogins(job: RoundTripJob, maxWarmUpMs: number, roundMs: number, rounds: number): Promise<{ result: BenchResult; cpuMsPerLogin: number; warmUp: string }> {
+  const slice =
+    (mode: 'gateway' | 'direct') =>
+    async (ms: number): Promise<Sample> => {
+      const result = await job(mode, ms);
+      return { ops: result.ok, wallMs: result.elapsedMs, cpuMs: result.cpuMs };
+    };
+  await slice('direct')(1000);
+  const warmed = await warmUpSides([slice('gateway')], cpuPerOp, { sliceMs: 2000, maxSlices: Math.max(2, Math.round(maxWarmUpMs / 2000)) });
+  const [gateway = [], direct = []] = await interleaveSides([slice('gateway'), slice('direct')], { rounds, roundMs: Math.max(roundMs, 1000), sliceMs: 500 });
+  const { a: ops, b: baselineOps, ratios } = perRound(gateway, direct, rateOf('wall'));
+  const cpu = gateway.reduce((total, sample) => total + sample.cpuMs, 0);
+  const logins = gateway.reduce((total, sample) => total + sample.ops, 0);
+  return {
+    result: { ops: median(ops), baselineOps: median(baselineOps), ratio: median(ratios), samples: { ops, baselineOps, ratios } },
+    cpuMsPerLogin: cpu / logins,
+    warmUp: warmUpNote(['gateway'], warmed, (value) => `${value.toFixed(3)} ms`),
   };
-  await slice('direct', warmUpMs / 2);
-  await slice('gateway', warmUpMs);
-  cpu = 0;
-  logins = 0;
-  const result = await interleave((ms) => slice('gateway', ms), (ms) => slice('direct', ms), { rounds, roundMs: Math.max(roundMs, 1000), sliceMs: 500, clock: 'wall' });
-  return { result, cpuMsPerLogin: cpu / logins };
 }

@@ -35,15 +35,64 @@ export interface BenchResult {
   samples?: { ops: number[]; baselineOps: number[]; ratios?: number[] };
   /** Anything worth printing under the table (e.g. bytes per op). */
   note?: string;
+  /**
+   * The table rows of this case, when it has more than one figure to compare or one that is not
+   * "ops per second, higher is better" (CPU per login, p99, Redis commands, RSS). When given, these
+   * are the case's rows and ops/baselineOps/ratio above are kept for --json only.
+   */
+  rows?: BenchRow[];
+}
+
+/**
+ * One line of the table: a figure of the gateway against the same figure of a floor doing the
+ * same work, both measured in the same rounds, and (where the case runs one) the control: a
+ * second, identical gateway process measured in the same rounds, so the noise is in view.
+ */
+export interface BenchRow {
+  /** What is measured, as the issue's table names it. */
+  path: string;
+  /** Unit of the gateway and floor columns (e.g. "req/CPU-s", "ms", "MB", "commands"). */
+  unit: string;
+  /** The gateway's figure (median over the rounds). */
+  gateway: number;
+  /** The floor's figure (median over the rounds). */
+  floor: number;
+  /** What the floor is, a few words (e.g. "node:http floor"). */
+  floorName?: string;
+  /** Per-round ratios gateway ÷ floor; the table prints their median (min–max). */
+  ratios: number[];
+  /** Per-round ratios of the control: a second identical gateway ÷ the gateway. */
+  control?: number[];
+  /** The target; absent: reported only. */
+  target?: number;
+  /** 'higher' (default): the ratio must reach the target (≥); 'lower': stay at or under it (≤). */
+  better?: 'higher' | 'lower';
+  /** 'ratio' (default): the target is on the ratio; 'gateway': on the gateway's own figure (Redis commands per login ≤ 4). */
+  targetOn?: 'ratio' | 'gateway';
+  /** Not one of the issue's targets: printed below the target rows. */
+  secondary?: boolean;
+  /** Printed under the table. */
+  note?: string;
 }
 
 export interface BenchCase {
   name: string;
   /** What is measured against what, one line. */
   description: string;
-  /** Minimum expected ratio ops / baselineOps. */
+  /** Expected ratio ops / baselineOps (a minimum, or a maximum when `better` is 'lower'). */
   target: number;
+  /** 'higher' (default) or 'lower' is better; for cases without `rows`. */
+  better?: 'higher' | 'lower';
+  /** Row label in the table (default: the name). */
+  path?: string;
+  /** Not one of the issue's targets: printed below the target rows. */
+  secondary?: boolean;
   run(options: BenchOptions): Promise<BenchResult>;
+}
+
+/** Smallest and largest value (NaN for none). */
+export function range(values: readonly number[]): { min: number; max: number } {
+  return values.length === 0 ? { min: Number.NaN, max: Number.NaN } : { min: Math.min(...values), max: Math.max(...values) };
 }
 
 export function median(values: readonly number[]): number {
