@@ -50,18 +50,8 @@ async function runChild(kind: string, arg: string): Promise<void> {
     return;
   }
   if (kind === 'bare-koa') {
-    const { default: Koa } = await import('koa');
-    const { createServer: createHttpServer } = await import('node:http');
-    const app = new Koa();
-    app.use((ctx) => {
-      ctx.body = 'hello';
-    });
-    // The gateway's socket timeouts (src/http/server.ts).
-    const server = createHttpServer(app.callback());
-    server.keepAliveTimeout = 5000;
-    server.headersTimeout = 10000;
-    server.requestTimeout = 30000;
-    server.listen(Number(arg), '127.0.0.1');
+    const { startBareKoa } = await import('./bare-koa.js');
+    await startBareKoa(Number(arg));
     process.on('SIGTERM', () => process.exit(0));
     return;
   }
@@ -90,6 +80,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Node flags of a server process under test (to try V8 settings such as --max-semi-space-size):
+ * JSG_BENCH_NODE_FLAGS for every server process, then JSG_BENCH_GATEWAY_NODE_FLAGS for the
+ * gateway's (both of a control pair alike) or JSG_BENCH_FLOOR_NODE_FLAGS for the floors' and bare
+ * Koa's, so a flag can be measured on one side or on both.
+ */
+export function nodeFlags(role: 'gateway' | 'floor'): string[] {
+  const own = role === 'gateway' ? process.env.JSG_BENCH_GATEWAY_NODE_FLAGS : process.env.JSG_BENCH_FLOOR_NODE_FLAGS;
+  return `${process.env.JSG_BENCH_NODE_FLAGS ?? ''} ${own ?? ''}`.split(/\s+/).filter(Boolean);
+}
+
+/** Writes a gateway configuration to a private temporary file; returns it and its removal. */
+export function writeConfig(config: Record<string, unknown>): { file: string; remove(): void } {
+  const folder = mkdtempSync(join(tmpdir(), 'jsg-bench-'));
+  const file = join(folder, 'config.json'); // JSON is YAML
+  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+  return { file, remove: () => rmSync(folder, { recursive: true, force: true }) };
+}
+
 export class ServerProcess {
   private nextId = 1;
   private readonly waiting = new Map<number, (usage: Usage) => void>();
@@ -111,10 +120,8 @@ export class ServerProcess {
 
   /** The gateway as shipped, with this configuration (written to a temporary file). */
   static async gateway(config: Record<string, unknown>, port: number): Promise<ServerProcess> {
-    const folder = mkdtempSync(join(tmpdir(), 'jsg-bench-'));
-    const file = join(folder, 'config.json'); // JSON is YAML
-    writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-    return ServerProcess.start('gateway', file, `http://127.0.0.1:${port}`, '/readyz', () => rmSync(folder, { recursive: true, force: true }));
+    const { file, remove } = writeConfig(config);
+    return ServerProcess.start('gateway', file, `http://127.0.0.1:${port}`, '/readyz', remove);
   }
 
   /** A floor of the login benchmarks (bench/lib/floor-server.ts). */
@@ -129,7 +136,7 @@ export class ServerProcess {
   }
 
   private static async start(kind: string, arg: string, url: string, readyPath: string, cleanup: () => void): Promise<ServerProcess> {
-    const execArgv = (process.env.JSG_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const execArgv = nodeFlags(kind === 'gateway' ? 'gateway' : 'floor');
     const child = fork(fileURLToPath(import.meta.url), ['--server-process', kind, arg], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
     const server = new ServerProcess(child, url, cleanup);
     for (let attempt = 0; attempt < 200; attempt += 1) {
