@@ -59,10 +59,16 @@ export const DONE = 'done' as const;
 
 export type Step<F extends Flow> = (flow: F) => Promise<'done' | void> | 'done' | void;
 
-/** Runs the steps in order until one answers. A table that ends without an answer is a bug. */
+/**
+ * Runs the steps in order until one answers. A table that ends without an answer is a bug. Most
+ * steps are synchronous: only a step that returns a promise is awaited (an `await` per step cost
+ * a microtask turn and a promise each, for every request).
+ */
 export async function runSteps<F extends Flow>(flow: F, steps: ReadonlyArray<Step<F>>): Promise<Outcome> {
   for (const step of steps) {
-    if ((await step(flow)) === 'done') {
+    let result = step(flow);
+    if (result !== undefined && typeof result !== 'string') result = await result;
+    if (result === 'done') {
       if (!flow.out.outcome) throw new Error(`login step ${step.name} finished without an answer`);
       return flow.out.outcome;
     }
