@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Context, Middleware } from 'koa';
 import { PAGE_SCRIPT_HASHES } from '../../pages/scripts.js';
 
@@ -67,7 +68,35 @@ export function contentSecurityPolicy(policy: PagePolicy = {}): string {
   ].join('; ');
 }
 
+const PERMISSIONS_POLICY = 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()';
+
+/** One security header; `routeMaySet`: a value the route set itself is kept. */
+type SecurityHeader = readonly [name: string, value: string, routeMaySet: boolean];
+
+function headerSet(csp: string, frameOptions: string, secure: boolean): readonly SecurityHeader[] {
+  return [
+    ['content-security-policy', csp, true],
+    ['x-frame-options', frameOptions, true],
+    ['x-content-type-options', 'nosniff', false],
+    ['referrer-policy', 'no-referrer', false],
+    ['cross-origin-resource-policy', 'same-origin', false],
+    ['permissions-policy', PERMISSIONS_POLICY, false],
+    ...(secure ? [['strict-transport-security', 'max-age=31536000', false] as const] : []),
+    ['cache-control', 'no-store', true],
+  ];
+}
+
 const DEFAULT_POLICY = contentSecurityPolicy();
+/** The headers of a response without a page policy, built once (over http, over https). */
+const DEFAULT_SETS = [headerSet(DEFAULT_POLICY, 'DENY', false), headerSet(DEFAULT_POLICY, 'DENY', true)] as const;
+
+/**
+ * The security headers of a response whose route wrote no header of its own among them (a
+ * redirect, for instance), as one object: what writeSecurityHeaders writes on such a response.
+ */
+export function defaultSecurityHeaders(secure: boolean): Readonly<Record<string, string>> {
+  return Object.fromEntries(DEFAULT_SETS[secure ? 1 : 0].map(([name, value]) => [name, value]));
+}
 
 /**
  * Security headers on every response: the page policy above, no referrer (the join URL carries
@@ -80,40 +109,41 @@ export function securityHeaders(): Middleware {
     try {
       await next();
     } finally {
-      // Straight on the Node response (what ctx.set does, minus Koa's delegation per header).
-      const res = ctx.res;
-      if (!res.headersSent) {
-        const policy = ctx.state[STATE_KEY] as PagePolicy | undefined;
-        if (!res.hasHeader('Content-Security-Policy')) {
-          res.setHeader('Content-Security-Policy', policy ? contentSecurityPolicy(policy) : DEFAULT_POLICY);
-        }
-        const framedBySelf = policy?.frameAncestors?.includes("'self'") ?? false;
-        if (!res.hasHeader('X-Frame-Options')) res.setHeader('X-Frame-Options', framedBySelf ? 'SAMEORIGIN' : 'DENY');
-        res.setHeader('X-Content-Type-Options', 'nosniff');
-        res.setHeader('Referrer-Policy', 'no-referrer');
-        res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-        res.setHeader('Permissions-Policy', PERMISSIONS_POLICY);
-        if (ctx.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-        if (!res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', 'no-store');
-        if (res.hasHeader('Set-Cookie')) hardenCookies(ctx);
-      }
+      if (!ctx.res.headersSent) writeSecurityHeaders(ctx.res, ctx.state[STATE_KEY] as PagePolicy | undefined, ctx.secure);
     }
   };
 }
 
-const PERMISSIONS_POLICY = 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()';
+/**
+ * Writes the security headers on the way out, straight on the Node response (Koa's ctx.set builds
+ * arrays per header): the route's own Content-Security-Policy, X-Frame-Options and Cache-Control
+ * are kept, its cookies hardened.
+ */
+export function writeSecurityHeaders(res: ServerResponse, policy: PagePolicy | undefined, secure: boolean): void {
+  const set = policy ? headerSet(contentSecurityPolicy(policy), policy.frameAncestors?.includes("'self'") ? 'SAMEORIGIN' : 'DENY', secure) : DEFAULT_SETS[secure ? 1 : 0];
+  for (const [name, value, routeMaySet] of set) {
+    if (!routeMaySet || !res.hasHeader(name)) res.setHeader(name, value);
+  }
+  const cookies = res.getHeader('set-cookie');
+  if (cookies === undefined || cookies === '') return;
+  if (typeof cookies === 'string') {
+    const hardened = hardenCookie(cookies, secure);
+    if (hardened !== cookies) res.setHeader('set-cookie', hardened);
+  } else if (Array.isArray(cookies)) {
+    const hardened = cookies.map((cookie) => hardenCookie(cookie, secure));
+    if (hardened.some((cookie, index) => cookie !== cookies[index])) res.setHeader('set-cookie', hardened);
+  }
+}
 
-function hardenCookies(ctx: Context): void {
-  const raw = ctx.response.get('Set-Cookie') as unknown;
-  const cookies = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' && raw ? [raw] : [];
-  if (cookies.length === 0) return;
-  const hardened = cookies.map((cookie) => {
-    let out = cookie;
-    const lower = cookie.toLowerCase();
-    if (!/;\s*httponly/.test(lower)) out += '; httponly';
-    if (!/;\s*samesite=/.test(lower)) out += '; samesite=lax';
-    if (ctx.secure && !/;\s*secure/.test(lower)) out += '; secure';
-    return out;
-  });
-  ctx.set('Set-Cookie', hardened);
+const HTTP_ONLY = /;\s*httponly/i;
+const SAME_SITE = /;\s*samesite=/i;
+const SECURE = /;\s*secure/i;
+
+/** A Set-Cookie value with HttpOnly, SameSite=Lax and (over https) Secure added where it lacks them. */
+export function hardenCookie(cookie: string, secure: boolean): string {
+  let out = cookie;
+  if (!HTTP_ONLY.test(cookie)) out += '; httponly';
+  if (!SAME_SITE.test(cookie)) out += '; samesite=lax';
+  if (secure && !SECURE.test(cookie)) out += '; secure';
+  return out;
 }
