@@ -34,24 +34,30 @@ const POSTED_ANSWER_LIMIT = 2 * 1024 * 1024;
 const BACKCHANNEL_TYPES = ['application/x-www-form-urlencoded', 'text/xml', 'application/xml'] as const;
 
 export function httpIn(ctx: Context, clientAddress?: string): HttpIn {
+  // Headers straight from the Node request (what ctx.get does, minus Koa's delegation).
+  const { headers } = ctx.req;
   return {
     query: new URLSearchParams(ctx.querystring),
-    cookies: parseCookies(ctx.get('cookie')),
+    cookies: parseCookies(headers.cookie ?? ''),
     requestId: typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined,
-    acceptLanguage: ctx.get('accept-language'),
+    acceptLanguage: headers['accept-language'] ?? '',
     clientAddress,
-    fetchSite: ctx.get('sec-fetch-site').toLowerCase(),
-    fetchDest: ctx.get('sec-fetch-dest').toLowerCase(),
+    fetchSite: (headers['sec-fetch-site'] ?? '').toLowerCase(),
+    fetchDest: (headers['sec-fetch-dest'] ?? '').toLowerCase(),
   };
 }
 
 function apply(ctx: Context, out: HttpOut, outcome?: Outcome): void {
-  for (const cookie of out.cookies) ctx.append('Set-Cookie', cookie);
+  if (out.cookies.length > 0 && !ctx.res.headersSent) {
+    // Appended to any Set-Cookie already there, in one setHeader (ctx.append: arrays per cookie).
+    const earlier = ctx.res.getHeader('set-cookie');
+    ctx.res.setHeader('set-cookie', earlier === undefined ? out.cookies : [...(Array.isArray(earlier) ? earlier : [String(earlier)]), ...out.cookies]);
+  }
   if (!outcome) return;
   switch (outcome.kind) {
     case 'redirect':
       ctx.status = 303;
-      ctx.set('Location', outcome.location);
+      if (!ctx.res.headersSent) ctx.res.setHeader('location', outcome.location);
       ctx.body = '';
       return;
     case 'page':
