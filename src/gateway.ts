@@ -4,8 +4,8 @@ import type { Config } from './config/schema.js';
 import { createApp, type RouteFactory } from './http/app.js';
 import { Drain } from './http/drain.js';
 import { keyRoutes } from './http/routes/keys.js';
-import { createProviders } from './idp/registry.js';
-import './idp/kinds.js';
+import { PROVIDER_KINDS } from './idp/kinds.js';
+import { createProviders, providerLoaders } from './idp/registry.js';
 import { loadKeyring } from './keys/keyring.js';
 import { Audit } from './observability/audit.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -76,7 +76,10 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   metrics.describeKeys(Object.entries(config.targets).map(([name, target]) => ({ name, keys: target.algorithm.startsWith('RS') ? target.keys : [] })));
   const defaultTarget = targets.get(config.defaultTarget ?? '') ?? [...targets.values()][0];
   if (!defaultTarget) throw new Error('no Jitsi target configured');
-  const providers = await createProviders(config, logger, metrics);
+  // The demo's development IdP (kind dev) reads the whole configuration, so it is supplied here;
+  // like every kind, its implementation is imported only when a provider uses it.
+  const loaders = providerLoaders(PROVIDER_KINDS, { dev: async () => (await import('./demo/idp/kind.js')).devProviderFactory(config) });
+  const providers = await createProviders(config.providers, loaders, { config, logger, metrics });
   const publicUrl = config.publicUrl;
   const basePath = new URL(publicUrl).pathname.replace(/\/+$/, '');
 

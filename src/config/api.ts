@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { httpUrlField } from './fields.js';
-import { roomPattern, tenantOrRoot } from './policy.js';
+import { httpUrlField } from '../settings/fields.js';
+import { roomPattern, tenantOrRoot } from '../policy/settings.js';
 import { JITSI_FEATURES } from '../tokens/features.js';
 
 /**

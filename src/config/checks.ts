@@ -1,10 +1,11 @@
 import { deflateRawSync } from 'node:zlib';
-import type { ConfigIssue } from './errors.js';
-import { PROSODY_ALGORITHMS, type Config } from './schema.js';
+import type { ConfigIssue } from '../settings/issues.js';
+import { PROSODY_ALGORITHMS } from '../tokens/settings.js';
+import type { Config } from './schema.js';
 import { loadKeyring } from '../keys/keyring.js';
 import { ambiguity, providerScope, providerScopeIssues } from '../policy/scope.js';
 import { hasPersonConditions } from '../policy/rules.js';
-import { readIdTokenKey } from '../token-service/id-token.js';
+import { readIdTokenKey } from '../keys/id-token-key.js';
 
 /** Minimum HS secret length: 32 bytes (256 bits), as for HS256 keys in RFC 7518 §3.2. */
 export const MIN_SECRET_BYTES = 32;

@@ -1,9 +1,4 @@
-/** One problem in the configuration: where, what is wrong, how to fix it. */
-export interface ConfigIssue {
-  path: string;
-  problem: string;
-  fix?: string;
-}
+import type { ConfigIssue } from '../settings/issues.js';
 
 /** Every problem found at once, so an operator fixes the config in one round. */
 export class ConfigError extends Error {

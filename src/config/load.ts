@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { applyEnvOverrides } from './env.js';
-import { ConfigError, type ConfigIssue } from './errors.js';
-import { configSchema, PROSODY_ALGORITHMS, type Config } from './schema.js';
+import type { ConfigIssue } from '../settings/issues.js';
+import { ConfigError } from './errors.js';
+import { PROSODY_ALGORITHMS } from '../tokens/settings.js';
+import { configSchema, type Config } from './schema.js';
 import { isRecord, resolveSecretFiles, SecretFileError, type OpenSecretFile } from './secrets.js';
 import { checkConfig } from './checks.js';
 

@@ -2,15 +2,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { casProviderSchema } from '../idp/cas/settings.js';
-import { oidcProviderSchema } from '../idp/oidc/settings.js';
-import { samlProviderSchema } from '../idp/saml/settings.js';
+import { PROVIDER_KINDS } from '../idp/kinds.js';
+import { kindName, kindSettings } from '../idp/registry.js';
 import { isRecord } from './secrets.js';
 
 /**
- * Identity providers (name → settings): a union discriminated by `kind`, each kind with its own
- * strict schema (OIDC: src/idp/oidc/settings.ts, CAS: src/idp/cas/settings.ts, SAML: src/idp/saml/settings.ts). `kind` selects the
- * implementation in src/idp/.
+ * Identity providers (name → settings): a union discriminated by `kind`, composed from the settings
+ * schema each kind owns (src/idp/kinds.ts lists them: OIDC src/idp/oidc/settings.ts, CAS
+ * src/idp/cas/settings.ts, SAML src/idp/saml/settings.ts). `kind` selects the implementation,
+ * which the provider registry (src/idp/registry.ts) imports only when a provider uses it.
  *
  * Presets: `preset: <name>` reads providers/<name>.yaml (shipped with the package) and applies its
  * `settings` under the provider's own settings (the provider's values win; mappings merge key by
@@ -22,12 +22,6 @@ import { isRecord } from './secrets.js';
  *     notes: ...                 # quirks (documentation)
  *     settings: { ... }          # defaults for the provider's settings
  */
-
-const devProviderSchema = z.looseObject({
-  kind: z.literal('dev'),
-  displayName: z.string().optional(),
-  preset: z.string().optional(),
-});
 
 export const PRESET_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -129,10 +123,13 @@ function applyPreset(input: unknown, ctx: { addIssue(issue: { code: 'custom'; me
   return mergeUnder({ ...preset.settings, kind }, input);
 }
 
+const kindNames = PROVIDER_KINDS.map(kindName);
+const kindMessage = `kind must be ${kindNames.slice(0, -1).join(', ')} or ${kindNames.at(-1) ?? ''}`;
+
 export const providerSchema = z.preprocess(
   applyPreset,
-  z.discriminatedUnion('kind', [oidcProviderSchema, casProviderSchema, samlProviderSchema, devProviderSchema], {
-    error: (issue) => (issue.code === 'invalid_union' ? 'kind must be oidc, cas, saml or dev' : undefined),
+  z.discriminatedUnion('kind', kindSettings(PROVIDER_KINDS), {
+    error: (issue) => (issue.code === 'invalid_union' ? kindMessage : undefined),
   }),
 );
 

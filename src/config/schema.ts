@@ -1,163 +1,32 @@
+/**
+ * The gateway's configuration: one schema, composed here; load.ts reads, merges and validates it.
+ *
+ * Layering, keep to it: config composes, concerns own. Provider kinds (listed in src/idp/kinds.ts),
+ * tokens, keys, policy and store own the schema of their settings (src/<concern>/settings.ts) and
+ * the checks on them and never import src/config/, not even a type; config imports them, and only
+ * the layers above it (cli, the HTTP edge, login, api, invites, gate, pages, token-service, demo)
+ * read the composed Config, which is why the settings of those layers are written here. Field
+ * helpers and the shape of a problem live in src/settings/, which imports nothing of ours.
+ */
 import { z } from 'zod';
-import { JITSI_FEATURES } from '../tokens/features.js';
-import { baseUrlField, httpUrlField } from './fields.js';
+import { keySchema } from '../keys/settings.js';
+import { httpBaseUrl, wholeSeconds as seconds } from '../settings/fields.js';
+import { storeSchema } from '../store/settings.js';
+import { targetSchema } from '../tokens/settings.js';
 import { providersSchema } from './providers.js';
-import { policySchema } from './policy.js';
+import { policySchema } from '../policy/settings.js';
 import { apiSchema } from './api.js';
 import { uiSchema } from './ui.js';
 import { gateSchema } from './gate.js';
 
-/** Algorithms Prosody's token plugin accepts. No ES*, no EdDSA, never `none`. */
-export const PROSODY_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512'] as const;
-export type ProsodyAlgorithm = (typeof PROSODY_ALGORITHMS)[number];
-
-const seconds = (what: string) =>
-  z.number({ error: `must be a whole number of seconds (${what})` }).int().positive();
-
-const httpUrl = baseUrlField('must be an absolute http(s) URL without query or fragment, e.g. https://meet.example.com');
-
 /** Name used in URLs, metrics labels and env overrides: lowercase letters, digits, dashes. */
 export const namePattern = /^[a-z][a-z0-9-]{0,62}$/;
-
-const tenantName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a lowercase tenant name (letters, digits, . _ -); wildcards are not allowed');
-
-export const keySchema = z.strictObject({
-  /** Key id, in the token header; a new key always gets a new kid (Prosody caches keys per kid forever). */
-  kid: z
-    .string()
-    .min(1)
-    .max(128)
-    .regex(/^[A-Za-z0-9._:-]+$/, 'must use only letters, digits and . _ : -'),
-  /**
-   * next: published, not signing yet (publish before use); active: signs new tokens (exactly one);
-   * retiring: published, no longer signing (keep until every token it signed has expired).
-   */
-  status: z.enum(['next', 'active', 'retiring']),
-  /** PKCS#8 PEM (RS*). */
-  privateKey: z.string().optional(),
-  /** SPKI PEM (or publicKeyFile); derived from privateKey when absent (a `retiring` key may keep only its public key). */
-  publicKey: z.string().optional(),
-});
-export type KeyConfig = z.infer<typeof keySchema>;
-
-const httpsUrl = httpUrlField('must be an absolute https URL without fragment or credentials, e.g. https://meet.example.com/static/sso.html', {
-  fragment: false,
-  credentials: false,
-}).refine((value) => value.startsWith('https://'), 'must use https: Jitsi calls the token service and its sso.html over https only');
-
-const webOrigin = z
-  .string()
-  .regex(/^https:\/\/[^/?#@\s]+$/, 'must be a web origin such as https://meet.example.com (https, no path, no trailing slash)');
-
-/** One Jitsi web client of the token service; Jitsi's request names none of this, so config must. */
-export const ssoClientSchema = z.strictObject({
-  /** Jitsi's `config.sso.clientId`. */
-  clientId: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, 'must be 1-128 letters, digits or . _ ~ -'),
-  /** Where the code goes: Jitsi's sso.html. Default: <origin of url>/static/sso.html. */
-  redirectUri: httpsUrl.optional(),
-  /** Origins whose sso.html may call /token for this client. Default: the origin of redirectUri. */
-  origins: z.array(webOrigin).min(1).optional(),
-});
-export type SsoClientConfig = z.infer<typeof ssoClientSchema>;
-
-export const targetSchema = z.strictObject({
-  /** Public base URL of the Jitsi Meet web frontend; the only place people are sent to. */
-  url: httpUrl,
-  /** Prosody's XMPP domain (e.g. meet.jitsi): the token's `sub` for rooms without a tenant. */
-  xmppDomain: z
-    .string()
-    .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'must be a lowercase DNS name such as meet.jitsi; wildcards are not allowed'),
-  /** Tenants (the first path segment of /tenant/room URLs) people may use. */
-  tenants: z.array(tenantName).default([]),
-  /** Whether rooms without a tenant (https://meet/room) are allowed. */
-  rootRooms: z.boolean().default(true),
-  /** Prosody's app_id; the token's `iss` unless `issuer` is set. */
-  appId: z.string().min(1),
-  /** Must be listed in Prosody's asap_accepted_issuers (default: the app_id). */
-  issuer: z.string().min(1).optional(),
-  /** Must be in Prosody's asap_accepted_audiences. */
-  audience: z.string().min(1).default('jitsi'),
-  /** Token signing algorithm, one Prosody accepts: HS256/384/512 (secret) or RS256/384/512 (keys). */
-  algorithm: z.string().default('HS256'),
-  /** HS*: Prosody's app_secret. */
-  secret: z.string().optional(),
-  /** RS*: the keyring. */
-  keys: z.array(keySchema).default([]),
-  /** Lifetime of tokens minted for people signing in. */
-  tokenTtlSeconds: seconds('token lifetime').default(600),
-  /** Longest lifetime any token for this target may have (policy rules and API clients included). */
-  maxTokenTtlSeconds: seconds('token lifetime cap').default(3600),
-  /** How far in the past `nbf` is set: Prosody checks nbf with zero clock skew. */
-  nbfSkewSeconds: z.number().int().min(0).max(600).default(30),
-  /** Feature keys tokens for this target may carry (subset of Jitsi's known keys). */
-  features: z.array(z.enum(JITSI_FEATURES)).default([...JITSI_FEATURES]),
-  /** Optional `context.group`. */
-  group: z.string().min(1).optional(),
-  /** Cache-Control max-age of the JWKS (Prosody refreshes at max-age - 60 s). */
-  jwksMaxAgeSeconds: seconds('JWKS max-age').min(120).default(3600),
-  /** URL scheme of the mobile apps for deep links (Jitsi Meet's own apps: org.jitsi.meet). */
-  appScheme: z.string().regex(/^[a-z][a-z0-9+.-]*$/).default('org.jitsi.meet'),
-  /**
-   * Jitsi's own inline sign-in (`config.sso`, `static/sso.html`): this target's web client is a
-   * public OAuth client of the gateway's token service (src/token-service/).
-   */
-  sso: ssoClientSchema.optional(),
-});
-export type TargetConfig = z.infer<typeof targetSchema>;
-
-const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
-
-export const storeSchema = z
-  .strictObject({
-    /** memory: one process only (development, a single replica); redis: shared by every replica. */
-    kind: z.enum(['memory', 'redis']).default('memory'),
-    /** Prefix of every store key (several gateways may share one Redis). */
-    prefix: z.string().max(64).default('jsg:'),
-    redis: z
-      .strictObject({
-        /** redis://host:6379/0 or rediss:// (TLS); not used with sentinel or cluster. */
-        url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        /** TLS to Redis (implied by rediss://). */
-        tls: z.boolean().default(false),
-        sentinel: z
-          .strictObject({
-            /** The monitored master's name. */
-            name: z.string().min(1),
-            nodes: z.array(hostPort).min(1),
-            password: z.string().optional(),
-          })
-          .optional(),
-        cluster: z.strictObject({ nodes: z.array(hostPort).min(1) }).optional(),
-        /** Time limit of one Redis command. */
-        commandTimeoutMs: z.number().int().min(50).max(60000).default(1000),
-        /**
-         * Operator and security state (room registry, invites, invite use counters) is acknowledged
-         * only once this many replicas have it (Redis WAIT); see docs/store.md. Default: 1 replica
-         * with sentinel or cluster, 0 with a single url; timeoutMs default min(500, commandTimeoutMs / 2).
-         */
-        replicatedWrites: z
-          .strictObject({
-            /** Replicas that must confirm each such write (0: do not wait). */
-            replicas: z.number().int().min(0).max(10).optional(),
-            /** How long to wait for them; beyond it the API answers 503 store_not_replicated. */
-            timeoutMs: z.number().int().min(10).max(30000).optional(),
-          })
-          .optional(),
-      })
-      .optional(),
-  })
-  .default({ kind: 'memory', prefix: 'jsg:' });
-export type StoreConfig = z.infer<typeof storeSchema>;
 
 export const configSchema = z.strictObject({
   /** production (default) or demo: demo enables the development IdP and stand-in Jitsi page. */
   mode: z.enum(['production', 'demo']).default('production'),
   /** The gateway's public base URL, as browsers and IdPs see it (may include a path, e.g. /sso). */
-  publicUrl: httpUrl,
+  publicUrl: httpBaseUrl,
   server: z
     .strictObject({
       host: z.string().default('0.0.0.0'),
@@ -216,7 +85,7 @@ export const configSchema = z.strictObject({
       /** Lifetime of the ID tokens handed to Jitsi's sso.html (it reads only their nonce). */
       idTokenTtlSeconds: seconds('ID token lifetime').max(3600).default(300),
       /** `iss` of ID tokens. Default: publicUrl. */
-      issuer: httpUrl.optional(),
+      issuer: httpBaseUrl.optional(),
       /**
        * The gateway's own key for ID tokens (EC P-256 → ES256, RSA → RS256), published at
        * <publicUrl>/token-service/jwks.json. Unset: a key made at start-up (one replica only).

@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { compactVerify, createLocalJWKSet, errors as joseErrors, importSPKI, type JWK } from 'jose';
-import type { ProsodyAlgorithm } from '../config/schema.js';
+import type { ProsodyAlgorithm } from '../tokens/settings.js';
 import { asapName } from '../keys/keyring.js';
 import { isJitsiFeature } from '../tokens/features.js';
 import { backendSafeRoomName, normalizeTenant, RoomNameError } from '../tokens/room.js';

@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import type { KeyConfig } from '../config/schema.js';
-import type { ConfigIssue } from '../config/errors.js';
+import type { ConfigIssue } from '../settings/issues.js';
+import type { KeyConfig } from './settings.js';
 
 /** A public key as Prosody fetches it: by `kid` from asap_key_server, or from the JWKS. */
 export interface PublishedKey {

@@ -1,9 +1,8 @@
-import type { Config } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import type { Policy } from './policy.js';
 import { RoomRegistry, roomDecision, type RegistryLog } from './rooms.js';
 import { compilePolicy, toSubject, type CompiledPolicy } from './rules.js';
-import { providerScope, type ProviderScope } from './scope.js';
+import { providerScope, type PolicySettings, type ProviderScope } from './scope.js';
 import { compileHosts } from './hosts.js';
 
 export interface ConfiguredPolicy extends Policy {
@@ -17,7 +16,7 @@ export interface ConfiguredPolicy extends Policy {
  * The configured policy: the rules of `policy:` (compiled once here), then the room registry entry
  * of the room, when there is one (one store read per decision).
  */
-export function createPolicy(config: Pick<Config, 'policy' | 'providers'>, store: Store, log?: RegistryLog): ConfiguredPolicy {
+export function createPolicy(config: PolicySettings, store: Store, log?: RegistryLog): ConfiguredPolicy {
   const scope = providerScope(config);
   const compiled = compilePolicy(config.policy, scope);
   const rooms = new RoomRegistry(store, scope, log);

@@ -1,6 +1,5 @@
-import type { ApiClientConfig } from '../config/api.js';
-import type { AllowConfig, ClaimMatcherConfig, OutcomeConfig, WhenConfig } from '../config/policy.js';
-import type { Config } from '../config/schema.js';
+import type { TargetConfig } from '../tokens/settings.js';
+import type { AllowConfig, ClaimMatcherConfig, OutcomeConfig, PolicyConfig, WhenConfig } from './settings.js';
 import { compileGlob, globCovers } from './glob.js';
 import { compilePolicy, ruleProviders, type CompiledRule } from './rules.js';
 import { providerScope, type ProviderScope } from './scope.js';
@@ -15,7 +14,28 @@ export interface PolicyExplanation {
   warnings: string[];
 }
 
-type ExplainConfig = Pick<Config, 'policy' | 'api' | 'providers' | 'targets'>;
+/** An API client as the explanation describes it (api.clients.<name>, src/config/api.ts). */
+export interface ExplainedClient {
+  secretHash?: string;
+  oauth2ClientId?: string;
+  operations: readonly string[];
+  targets?: readonly string[];
+  tenants?: readonly string[];
+  rooms: readonly string[];
+  mayIssueModerator: boolean;
+  mayBypassLobby?: boolean;
+  features?: readonly string[];
+  maxTtlSeconds: number;
+  rateLimitPerMinute: number;
+}
+
+/** What the explanation reads of the configuration (policy is below config: it names no Config). */
+export interface ExplainConfig {
+  policy: PolicyConfig;
+  providers: Readonly<Record<string, unknown>>;
+  targets: Readonly<Record<string, Pick<TargetConfig, 'tenants' | 'rootRooms' | 'maxTokenTtlSeconds'>>>;
+  api: { clients: Readonly<Record<string, ExplainedClient>> };
+}
 
 export function explainPolicy(config: ExplainConfig): PolicyExplanation {
   const lines: string[] = [];
@@ -119,7 +139,7 @@ function describeAllow(allow: AllowConfig): string {
   return parts.join('; ');
 }
 
-function describeClient(client: ApiClientConfig): string {
+function describeClient(client: ExplainedClient): string {
   const auth = [client.secretHash ? `a secret (${client.secretHash.split(':')[0]} hash)` : undefined, client.oauth2ClientId ? `OAuth2 access tokens of client id "${client.oauth2ClientId}"` : undefined].filter(Boolean).join(' or ');
   const where = [
     client.targets ? `targets ${quoteList(client.targets)}` : 'every target',
@@ -197,7 +217,7 @@ export function covers(outer: WhenConfig, inner: WhenConfig): boolean {
   return true;
 }
 
-function clientWarnings(name: string, client: ApiClientConfig, config: ExplainConfig): string[] {
+function clientWarnings(name: string, client: ExplainedClient, config: ExplainConfig): string[] {
   const warnings: string[] = [];
   const targets = Object.keys(config.targets);
   for (const target of client.targets ?? []) {

@@ -1,4 +1,4 @@
-import type { HostsConfig } from '../config/policy.js';
+import type { HostsConfig } from './settings.js';
 import type { Decision } from './policy.js';
 import { compilePolicy, type Subject } from './rules.js';
 import type { ProviderScope } from './scope.js';

@@ -1,4 +1,4 @@
-import type { AllowConfig, ClaimMatcherConfig, OutcomeConfig, PolicyConfig, RuleConfig, WhenConfig } from '../config/policy.js';
+import type { AllowConfig, ClaimMatcherConfig, OutcomeConfig, PolicyConfig, RuleConfig, WhenConfig } from './settings.js';
 import type { Identity } from '../identity/identity.js';
 import type { RoomLocation } from '../tokens/target.js';
 import { compileGlob, normalizeRoomForGlob, type RoomGlob } from './glob.js';

@@ -1,5 +1,5 @@
-import type { ConfigIssue } from '../config/errors.js';
-import type { Config } from '../config/schema.js';
+import type { ConfigIssue } from '../settings/issues.js';
+import type { PolicyConfig } from './settings.js';
 
 /**
  * Whose ids, e-mail addresses, groups and claims a bare value in a rule or a registry entry means.
@@ -14,7 +14,13 @@ export interface ProviderScope {
   readonly defaults: readonly string[] | undefined;
 }
 
-export function providerScope(config: Pick<Config, 'policy' | 'providers'>): ProviderScope {
+/** What the policy reads of the configuration: its own settings and the configured providers (by name). */
+export interface PolicySettings {
+  policy: PolicyConfig;
+  providers: Readonly<Record<string, unknown>>;
+}
+
+export function providerScope(config: PolicySettings): ProviderScope {
   const configured = Object.keys(config.providers);
   const explicit = config.policy.defaultProviders;
   const defaults = explicit ?? (configured.length === 1 ? configured : undefined);
@@ -28,7 +34,7 @@ export function ambiguity(scope: ProviderScope): string {
 }
 
 /** Configuration problems of the provider scope, for checkConfig (so check-config and start-up say them). */
-export function providerScopeIssues(config: Pick<Config, 'policy' | 'providers'>): ConfigIssue[] {
+export function providerScopeIssues(config: PolicySettings): ConfigIssue[] {
   const scope = providerScope(config);
   const issues: ConfigIssue[] = [];
   const configured = scope.configured;

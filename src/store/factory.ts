@@ -1,4 +1,4 @@
-import type { StoreConfig } from '../config/schema.js';
+import type { StoreConfig } from './settings.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { instrumentStore } from './instrumented.js';

@@ -1,7 +1,6 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
-import type { ConfigIssue } from '../config/errors.js';
-import { randomBase64url } from '../security/random.js';
+import type { IdTokenKey } from '../keys/id-token-key.js';
 
 /**
  * The gateway's own ID-token key. Jitsi's sso.html only compares the ID token's `nonce` with the
@@ -9,15 +8,9 @@ import { randomBase64url } from '../security/random.js';
  * `id_token_hint`) verifies it against <publicUrl>/token-service/jwks.json.
  *
  * It is deliberately NOT in /.well-known/jwks.json: that set is Prosody's (`cache_keys_url`), and
- * Prosody must trust only the keys that sign Jitsi tokens.
+ * Prosody must trust only the keys that sign Jitsi tokens. The key itself is read (and checked at
+ * configuration load) in src/keys/id-token-key.ts.
  */
-
-export interface IdTokenKey {
-  kid: string;
-  alg: 'ES256' | 'RS256';
-  privateKey: KeyObject;
-  jwk: JsonWebKey & { kid: string; alg: string; use: 'sig' };
-}
 
 export interface IdTokenClaims {
   iss: string;
@@ -29,31 +22,6 @@ export interface IdTokenClaims {
   /** The gateway session (store id): Jitsi hands the ID token back as tokenLogoutUrl's id_token_hint. */
   sid: string;
   ttlSeconds: number;
-}
-
-/** Reads the configured key, or reports why it cannot sign. */
-export function readIdTokenKey(config: { kid: string; privateKey: string }, path: string): { key?: IdTokenKey; issues: ConfigIssue[] } {
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(config.privateKey);
-  } catch {
-    return { issues: [{ path: `${path}.privateKey`, problem: 'is not a readable PEM private key', fix: 'use a PKCS#8 EC P-256 or RSA private key, e.g. `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`' }] };
-  }
-  const details = privateKey.asymmetricKeyDetails;
-  if (privateKey.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') return { key: idTokenKey(config.kid, 'ES256', privateKey), issues: [] };
-  if (privateKey.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= 2048) return { key: idTokenKey(config.kid, 'RS256', privateKey), issues: [] };
-  return { issues: [{ path: `${path}.privateKey`, problem: `is a ${privateKey.asymmetricKeyType ?? 'unknown'} key the token service cannot sign ID tokens with`, fix: 'use an EC P-256 key (ES256) or an RSA key of at least 2048 bits (RS256)' }] };
-}
-
-/** A key made at start-up: fine for one replica; replicas each make their own. */
-export function ephemeralIdTokenKey(): IdTokenKey {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return idTokenKey(`ephemeral-${randomBase64url(9)}`, 'ES256', privateKey);
-}
-
-function idTokenKey(kid: string, alg: IdTokenKey['alg'], privateKey: KeyObject): IdTokenKey {
-  const { d: _private, ...publicJwk } = createPublicKey(privateKey).export({ format: 'jwk' });
-  return { kid, alg, privateKey, jwk: { ...publicJwk, kid, alg, use: 'sig' } };
 }
 
 export function signIdToken(key: IdTokenKey, claims: IdTokenClaims): Promise<string> {

@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import { SsoClients } from './clients.js';
-import { ephemeralIdTokenKey, readIdTokenKey, type IdTokenKey } from './id-token.js';
+import { ephemeralIdTokenKey, readIdTokenKey, type IdTokenKey } from '../keys/id-token-key.js';
 
 /**
  * The token service of Jitsi's inline sign-in (`config.sso.tokenService`), built once at start-up:

@@ -1,5 +1,5 @@
 import { createHmac, createSecretKey, sign as rsaSign, type KeyObject } from 'node:crypto';
-import type { ProsodyAlgorithm } from '../config/schema.js';
+import type { ProsodyAlgorithm } from './settings.js';
 
 /**
  * Compact JWS signing on node:crypto with keys imported once at start-up. The header is encoded

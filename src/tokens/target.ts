@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TargetConfig, ProsodyAlgorithm } from '../config/schema.js';
+import type { TargetConfig, ProsodyAlgorithm } from './settings.js';
 import type { Keyring } from '../keys/keyring.js';
 import { GatewayError } from '../http/errors.js';
 import { buildClaims, claimsSerializer, type JitsiClaims, type TokenUser } from './claims.js';

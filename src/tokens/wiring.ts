@@ -1,4 +1,4 @@
-import type { TargetConfig } from '../config/schema.js';
+import type { TargetConfig } from './settings.js';
 
 /**
  * The Jitsi side of a target, as an operator copies it: config.js, Prosody's VirtualHost and the

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import '../../src/idp/kinds.js';
-import { createProviders } from '../../src/idp/registry.js';
+import { PROVIDER_KINDS } from '../../src/idp/kinds.js';
+import { createProviders, providerLoaders } from '../../src/idp/registry.js';
 import type { IdentityProvider } from '../../src/idp/provider.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { hsConfig } from '../support/config.js';
@@ -46,7 +46,7 @@ describe('provider log lines', () => {
     const logger = createLogger('debug', { write: (line: string) => lines.push(line) });
     const issuer = `http://127.0.0.1:${await freePort()}/realms/corp`;
     const { config } = hsConfig({ providers: { corp: { kind: 'oidc', issuer, clientId: 'gateway', clientSecret: 'corp-client-secret-0123456789' } } });
-    providers = await createProviders(config, logger);
+    providers = await createProviders(config.providers, providerLoaders(PROVIDER_KINDS), { config, logger });
     await expect.poll(() => lines.some((line) => line.includes('metadata could not be loaded')), { timeout: 5000 }).toBe(true);
     const line = lines.find((candidate) => candidate.includes('metadata could not be loaded')) ?? '';
     const keys = topLevelKeys(line);

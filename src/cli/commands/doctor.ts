@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ProsodyAlgorithm } from '../../config/schema.js';
+import type { ProsodyAlgorithm } from '../../tokens/settings.js';
 import { diagnose, DoctorSettingsError, type DoctorReport, type ProsodySettings } from '../../doctor/prosody.js';
 import { auditProsodyConfig, parseProsodyConfig, type ProsodyFinding } from '../../doctor/prosody-config.js';
 import { guard, parse, UsageError } from '../args.js';

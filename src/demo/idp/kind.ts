@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { BackchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart } from '../../idp/provider.js';
+import type { Config } from '../../config/schema.js';
 import type { ProviderFactory } from '../../idp/registry.js';
 import type { DemoGuideDeps, DemoGuideSource } from '../../pages/demo-guide.js';
 import type { DemoGuide } from '../../pages/pages.js';
@@ -93,56 +94,59 @@ export class DevProvider implements IdentityProvider, DemoGuideSource {
   }
 }
 
-export const createProvider: ProviderFactory = async (name, settings, deps) => {
-  assertDemoMode(deps.config.mode);
-  const parsed = devProviderSchema.safeParse(settings);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(provider)'}: ${issue.message}`).join('; ');
-    throw new Error(`providers.${name}: ${problems}`);
-  }
-  const { publicUrl } = deps.config;
-  const client = {
-    clientId: 'jitsi-sso-gateway',
-    clientSecret: randomBytes(32).toString('base64url'),
-    clientName: deps.config.ui.organisation === 'Jitsi Meet' ? 'jitsi-sso-gateway' : deps.config.ui.organisation,
-    redirectUris: [`${publicUrl}/auth/${name}/callback`],
-    postLogoutRedirectUris: [`${publicUrl}/logout/done`],
-    backchannelLogoutUri: `${publicUrl}/auth/${name}/backchannel-logout`,
+/** The `dev` kind for one configuration (src/gateway.ts supplies it to the provider registry). */
+export function devProviderFactory(config: Config): ProviderFactory {
+  return async (name, settings, deps) => {
+    assertDemoMode(config.mode);
+    const parsed = devProviderSchema.safeParse(settings);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(provider)'}: ${issue.message}`).join('; ');
+      throw new Error(`providers.${name}: ${problems}`);
+    }
+    const { publicUrl } = config;
+    const client = {
+      clientId: 'jitsi-sso-gateway',
+      clientSecret: randomBytes(32).toString('base64url'),
+      clientName: config.ui.organisation === 'Jitsi Meet' ? 'jitsi-sso-gateway' : config.ui.organisation,
+      redirectUris: [`${publicUrl}/auth/${name}/callback`],
+      postLogoutRedirectUris: [`${publicUrl}/logout/done`],
+      backchannelLogoutUri: `${publicUrl}/auth/${name}/backchannel-logout`,
+    };
+    const idp = await startDevIdp({
+      mode: config.mode,
+      users: parsed.data.users,
+      client,
+      // The callback redirects on to Jitsi: to the meeting, or to its sso.html (config.sso).
+      formActionOrigins: [
+        new URL(publicUrl).origin,
+        ...Object.values(config.targets).flatMap((target) => [new URL(target.url).origin, ...(target.sso?.redirectUri ? [new URL(target.sso.redirectUri).origin] : [])]),
+      ],
+      ui: config.ui,
+      port: parsed.data.port,
+      log: deps.logger,
+    });
+    try {
+      const { createProvider: createOidcProvider } = await import('../../idp/oidc/index.js');
+      const oidc = await createOidcProvider(
+        name,
+        {
+          kind: 'oidc',
+          displayName: parsed.data.displayName,
+          issuer: idp.issuer,
+          clientId: client.clientId,
+          clientSecret: client.clientSecret,
+          scopes: ['openid', 'profile', 'email', 'groups'],
+          userinfo: 'never',
+          emailsAuthoritative: true, // the demo's own users
+          timeoutMs: 3000,
+        },
+        deps,
+      );
+      deps.logger.warn({ issuer: idp.issuer, users: parsed.data.users.map((user) => user.username) }, 'development IdP running (demo mode only: it shows and accepts demo passwords)');
+      return new DevProvider(oidc, idp, parsed.data.users);
+    } catch (error) {
+      await idp.close();
+      throw error;
+    }
   };
-  const idp = await startDevIdp({
-    mode: deps.config.mode,
-    users: parsed.data.users,
-    client,
-    // The callback redirects on to Jitsi: to the meeting, or to its sso.html (config.sso).
-    formActionOrigins: [
-      new URL(publicUrl).origin,
-      ...Object.values(deps.config.targets).flatMap((target) => [new URL(target.url).origin, ...(target.sso?.redirectUri ? [new URL(target.sso.redirectUri).origin] : [])]),
-    ],
-    ui: deps.config.ui,
-    port: parsed.data.port,
-    log: deps.logger,
-  });
-  try {
-    const { createProvider: createOidcProvider } = await import('../../idp/oidc/index.js');
-    const oidc = await createOidcProvider(
-      name,
-      {
-        kind: 'oidc',
-        displayName: parsed.data.displayName,
-        issuer: idp.issuer,
-        clientId: client.clientId,
-        clientSecret: client.clientSecret,
-        scopes: ['openid', 'profile', 'email', 'groups'],
-        userinfo: 'never',
-        emailsAuthoritative: true, // the demo's own users
-        timeoutMs: 3000,
-      },
-      deps,
-    );
-    deps.logger.warn({ issuer: idp.issuer, users: parsed.data.users.map((user) => user.username) }, 'development IdP running (demo mode only: it shows and accepts demo passwords)');
-    return new DevProvider(oidc, idp, parsed.data.users);
-  } catch (error) {
-    await idp.close();
-    throw error;
-  }
-};
+}

@@ -11,7 +11,7 @@ export type { CasValidation, CasAttributes } from './response.js';
 export { parseLogoutRequest, sloXmlFromBody, MAX_SLO_BYTES, TICKET_PATTERN } from './slo.js';
 export { parseXmlDocument, decodeXmlText, XmlError } from './xml.js';
 
-/** The `cas` provider kind, for src/idp/kinds.ts: registerProviderKind('cas', async () => (await import('./cas/index.js')).createProvider). */
+/** The `cas` provider kind, listed in src/idp/kinds.ts (imported only when a provider uses it). */
 export const createProvider: ProviderFactory = async (name, settings, deps) => {
   const parsed = casProviderSchema.safeParse(settings);
   if (!parsed.success) {

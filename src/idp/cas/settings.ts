@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_CLAIMS_BYTES, MAX_CLAIMS_BYTES_LIMIT } from '../../identity/kept-claims.js';
-import { baseUrlField, httpUrlField } from '../../config/fields.js';
+import { baseUrlField, httpUrlField } from '../../settings/fields.js';
 
 /**
  * Settings of one CAS provider (`providers.<name>` with `kind: cas`). Strict: an unknown key is a

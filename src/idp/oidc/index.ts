@@ -9,7 +9,7 @@ export type { OidcProviderSettings, OidcProviderInput, ClientAuthMethod } from '
 export { resolveMetadata, discoveryUrlFor } from './discovery.js';
 export { verifyLogoutToken, logoutTokenFromBody, BACKCHANNEL_LOGOUT_EVENT } from './logout-token.js';
 
-/** The `oidc` provider kind, registered in src/idp/kinds.ts. */
+/** The `oidc` provider kind, listed in src/idp/kinds.ts (imported only when a provider uses it). */
 export const createProvider: ProviderFactory = async (name, settings, deps) => {
   const parsed = oidcProviderSchema.safeParse(settings);
   if (!parsed.success) {

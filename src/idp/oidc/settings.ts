@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_CLAIMS_BYTES, MAX_CLAIMS_BYTES_LIMIT } from '../../identity/kept-claims.js';
-import { httpUrlField } from '../../config/fields.js';
+import { httpUrlField } from '../../settings/fields.js';
 import { claimMappingSchema } from '../../identity/mapping.js';
 
 /**

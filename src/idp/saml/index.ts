@@ -71,7 +71,7 @@ export function spCertificates(name: string, sp: SamlProviderSettings['sp']): st
   return out;
 }
 
-/** The `saml` provider kind, registered in src/idp/kinds.ts. */
+/** The `saml` provider kind, listed in src/idp/kinds.ts (imported only when a provider uses it). */
 export const createProvider: ProviderFactory = async (name, settings, deps) => {
   const parsed = samlProviderSchema.safeParse(settings);
   if (!parsed.success) {

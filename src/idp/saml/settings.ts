@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpUrlField } from '../../config/fields.js';
+import { httpUrlField } from '../../settings/fields.js';
 
 /**
  * Settings of one SAML 2.0 provider (`providers.<name>` with `kind: saml`). Strict: an unknown key

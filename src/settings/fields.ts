@@ -1,3 +1,8 @@
+/**
+ * The vocabulary settings are written in, shared by src/config/ and the concerns whose settings it
+ * composes (provider kinds, tokens, keys, policy, store): field helpers here, the shape of a
+ * problem in issues.ts. It imports nothing of the gateway's own, so every side may import it.
+ */
 import { z } from 'zod';
 
 export interface HttpUrlRules {
@@ -30,3 +35,9 @@ export const httpUrlField = (message: string, rules: HttpUrlRules = {}) => z.str
 /** A base URL other URLs are built from: no query, fragment or credentials; trailing slashes removed. */
 export const baseUrlField = (message: string) =>
   httpUrlField(message, { query: false, fragment: false, credentials: false }).transform((value) => value.replace(/\/+$/, ''));
+
+/** A base URL in the gateway's own settings (publicUrl, a target's url). */
+export const httpBaseUrl = baseUrlField('must be an absolute http(s) URL without query or fragment, e.g. https://meet.example.com');
+
+/** A positive whole number of seconds; `what` names the setting in the message. */
+export const wholeSeconds = (what: string) => z.number({ error: `must be a whole number of seconds (${what})` }).int().positive();

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { globProblem } from '../policy/glob.js';
+import { globProblem } from './glob.js';
 import { AFFILIATIONS } from '../tokens/claims.js';
 import { JITSI_FEATURES } from '../tokens/features.js';
-import { rulePatternProblem } from '../policy/pattern.js';
+import { rulePatternProblem } from './pattern.js';
 
 /**
- * Who may enter and who moderates (docs/policy.md). Rules are evaluated in order; the first rule
+ * Settings of the policy (`policy`): who may enter and who moderates (docs/policy.md). Rules are evaluated in order; the first rule
  * whose `when` holds decides; `default` decides when none does. Every condition in `when` must hold
  * (AND); a list in one condition matches when any of its values does (OR).
  */
