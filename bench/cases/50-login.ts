@@ -6,7 +6,7 @@ import { median } from '../lib/types.js';
 
 /**
  * The OIDC login (issue 15's first rows) against a real OpenID provider and a real redis-server
- * per server (bench/lib/login-rig.ts). Three servers run side by side, each in a process of its
+ * per server (bench/lib/login-rig.ts). Four servers run side by side, each in a process of its
  * own, measured in the same rounds, interleaved slice by slice:
  *
  * - the gateway as it ships (the compiled CLI, `serve --config`);
@@ -14,7 +14,9 @@ import { median } from '../lib/types.js';
  *   work (the same random values, Redis commands, cookies and redirects) written on node:http;
  * - the control: a second gateway process, same build, same configuration. Its ratio to the first
  *   is the noise of two identical processes in this run; a gateway ÷ floor ratio inside the
- *   control's spread of 1 says nothing.
+ *   control's spread of 1 says nothing;
+ * - the Koa-stack floor (`stack`): the same work on Koa + openid-client, for secondary rows that
+ *   show the framework's and the library's share.
  *
  * Cases:
  * - login start: GET /login with Jitsi's room and {state} (a new transaction in Redis, PKCE, the
@@ -33,7 +35,7 @@ import { median } from '../lib/types.js';
  *
  * Warm-up (a gateway runs for days: the steady state is what counts): slices of each server until
  * two consecutive slices' CPU per request (per login) differ by less than 3%, at most
- * JSG_BENCH_WARMUP_MS per server (default 15 s, login start 10 s).
+ * JSG_BENCH_WARMUP_MS per server (default 30 s, login start 12 s); the note says where each stopped.
  */
 
 const CONNECTIONS = 64;
@@ -44,14 +46,15 @@ const SUBJECTS = [
   { name: 'gateway', kind: 'gateway' },
   { name: 'node:http floor', kind: 'raw' },
   { name: 'gateway (control)', kind: 'gateway' },
+  { name: 'Koa-stack floor', kind: 'stack' },
 ] as const;
 
-/** Runs `measure` with the three servers up, then stops them. */
-async function withRig<T>(measure: (rig: LoginRig, gateway: Subject, floor: Subject, control: Subject) => Promise<T>): Promise<T> {
+/** Runs `measure` with the four servers up, then stops them. */
+async function withRig<T>(measure: (rig: LoginRig, gateway: Subject, floor: Subject, control: Subject, stack: Subject) => Promise<T>): Promise<T> {
   const rig = await loginRig(SUBJECTS);
   try {
-    const [gateway, floor, control] = rig.subjects as [Subject, Subject, Subject];
-    return await measure(rig, gateway, floor, control);
+    const [gateway, floor, control, stack] = rig.subjects as [Subject, Subject, Subject, Subject];
+    return await measure(rig, gateway, floor, control, stack);
   } finally {
     await rig.close();
   }
@@ -72,21 +75,23 @@ function row(path: string, unit: string, sides: { gateway: Sample[]; floor: Samp
   };
 }
 
+const KOA_STACK = "the same login on Koa + @koa/router + openid-client + ioredis (bench/lib/floor-server.ts 'stack'): how much is the framework's and the library's";
+
 const warmUpCap = (fallbackMs: number, sliceMs: number) => Math.max(3, Math.round((MAX_WARM_UP_MS || fallbackMs) / sliceMs));
 
 async function loginStart(options: BenchOptions): Promise<BenchResult> {
-  return withRig(async (_rig, gateway, floor, control) => {
+  return withRig(async (_rig, gateway, floor, control, stack) => {
     const load = new LoadGenerator();
     try {
-      const subjects = [gateway, floor, control];
+      const subjects = [gateway, floor, control, stack];
       const slice = (subject: Subject): Slice => {
         const cpu = tiledCpu(subject.cpu);
         return (ms) => load.measure(`${subject.url}${LOGIN_PATH}`, CONNECTIONS, ms, { headers: { Accept: 'text/html' }, expectStatus: 303, latency: true }, cpu);
       };
       const sides = subjects.map(slice);
-      const warmed = await warmUpSides(sides, cpuPerOp, { sliceMs: 1000, maxSlices: warmUpCap(10_000, 1000) });
+      const warmed = await warmUpSides(sides, cpuPerOp, { sliceMs: 1000, maxSlices: warmUpCap(12_000, 1000) });
       const peaks: number[][] = subjects.map(() => []);
-      const [a = [], f = [], b = []] = await interleaveSides(sides, {
+      const [a = [], f = [], b = [], k = []] = await interleaveSides(sides, {
         rounds: options.rounds,
         roundMs: options.httpRoundMs,
         sliceMs: 100,
@@ -122,6 +127,10 @@ async function loginStart(options: BenchOptions): Promise<BenchResult> {
           better: 'lower',
           note: 'peak RSS (getrusage) after warm-up and the rounds; spread: the peak so far after each round',
         },
+        {
+          ...row('GET /login start ÷ Koa-stack floor', options.clock === 'cpu' ? 'req/CPU-s' : 'req/s', { ...measured, floor: k }, rate, { secondary: true, note: KOA_STACK }),
+          floorName: 'Koa-stack floor',
+        },
       ];
       return {
         ops: rows[0]?.gateway ?? Number.NaN,
@@ -141,8 +150,8 @@ async function loginStart(options: BenchOptions): Promise<BenchResult> {
 }
 
 async function wholeLogin(options: BenchOptions): Promise<BenchResult> {
-  return withRig(async (rig, gateway, floor, control) => {
-    const subjects = [gateway, floor, control];
+  return withRig(async (rig, gateway, floor, control, stack) => {
+    const subjects = [gateway, floor, control, stack];
     const slice = (subject: Subject): Slice => {
       const cpu = tiledCpu(subject.cpu);
       return async (ms) => {
@@ -156,13 +165,13 @@ async function wholeLogin(options: BenchOptions): Promise<BenchResult> {
     };
     await direct(1000);
     const sides = subjects.map(slice);
-    const warmed = await warmUpSides(sides, cpuPerOp, { sliceMs: 2000, maxSlices: warmUpCap(15_000, 2000) });
-    const [a = [], f = [], b = [], d = []] = await interleaveSides([...sides, direct], { rounds: options.rounds, roundMs: Math.max(options.httpRoundMs, 1000), sliceMs: 500 });
+    const warmed = await warmUpSides(sides, cpuPerOp, { sliceMs: 2000, maxSlices: warmUpCap(30_000, 2000) });
+    const [a = [], f = [], b = [], k = [], d = []] = await interleaveSides([...sides, direct], { rounds: options.rounds, roundMs: Math.max(options.httpRoundMs, 1000), sliceMs: 500 });
     const measured = { gateway: a, floor: f, control: b };
     const counted = [];
-    for (const subject of subjects) counted.push(await redisPerLogin(rig, subject, 1500));
+    for (const subject of [gateway, floor, control]) counted.push(await redisPerLogin(rig, subject, 1500));
     const [ca, cf, cb] = counted as [Awaited<ReturnType<typeof redisPerLogin>>, Awaited<ReturnType<typeof redisPerLogin>>, Awaited<ReturnType<typeof redisPerLogin>>];
-    const memory = await Promise.all(subjects.map(async (subject) => (await subject.server.usage()).maxRssMb));
+    const memory = await Promise.all([gateway, floor, control].map(async (subject) => (await subject.server.usage()).maxRssMb));
     const [ma = Number.NaN, mf = Number.NaN, mb = Number.NaN] = memory;
     const wall = rateOf('wall');
     const breakdown = (counts: typeof ca) =>
@@ -197,6 +206,10 @@ async function wholeLogin(options: BenchOptions): Promise<BenchResult> {
       {
         ...row('whole login, logins/s ÷ provider only', 'logins/s', { gateway: a, floor: d, control: b }, wall, { secondary: true, note: 'wall clock; provider only: the same clients doing authorize + code exchange alone' }),
         floorName: 'provider only',
+      },
+      {
+        ...row('OIDC whole login, CPU per login ÷ Koa-stack floor', 'ms', { ...measured, floor: k }, cpuPerOp, { better: 'lower', secondary: true, note: KOA_STACK }),
+        floorName: 'Koa-stack floor',
       },
       {
         path: 'RSS peak at the whole-login load',

@@ -178,10 +178,12 @@ export interface WarmedUp {
 }
 
 /**
- * Warm-up until the figure has stopped moving: slices of every side (interleaved, a side leaving
- * once settled) until two consecutive slices of a side differ by less than `tolerance`, at least
- * `minSlices` and at most `maxSlices` per side. The figure is what the rounds will compare, e.g.
- * server CPU per request or per login: it falls while the JIT compiles and the heap grows.
+ * Warm-up until the figure has stopped falling: slices of every side (interleaved, a side leaving
+ * once settled) until two consecutive slices of a side differ by less than `tolerance` and that
+ * pair is no new low (more than `tolerance` under every earlier slice: on a noisy machine two
+ * slices can agree by chance while the JIT is still at work), at least `minSlices` and at most
+ * `maxSlices` per side. The figure is what the rounds will compare, e.g. server CPU per request or
+ * per login: it falls while the JIT compiles and the heap grows.
  */
 export async function warmUpSides(sides: readonly Slice[], figure: (sample: Sample) => number, options: WarmUpOptions): Promise<WarmedUp> {
   const tolerance = options.tolerance ?? 0.03;
@@ -195,7 +197,10 @@ export async function warmUpSides(sides: readonly Slice[], figure: (sample: Samp
       values.push(figure(await (sides[index] as Slice)(options.sliceMs)));
       await yieldToLoop();
       const [previous, last] = values.slice(-2) as [number, number];
-      if (values.length >= minSlices && Math.abs(last - previous) < tolerance * previous) settled[index] = true;
+      const earlierLow = Math.min(...values.slice(0, -2));
+      const agree = Math.abs(last - previous) < tolerance * previous;
+      const noNewLow = Math.min(previous, last) >= (1 - tolerance) * earlierLow;
+      if (values.length >= minSlices && agree && noNewLow) settled[index] = true;
     }
   }
   return { trace, settled };
