@@ -9,7 +9,7 @@ import type { AuthorizationRequest } from '../token-service/authorize.js';
 
 /**
  * The login transaction: everything the callback needs, kept server-side under `tx:<id>` for
- * session.loginTimeoutSeconds and consumed with `take` (GETDEL) exactly once. The id is 128 random
+ * session.loginTimeoutSeconds and consumed exactly once (takeTransaction). The id is 128 random
  * bits and travels through the IdP (OIDC `state`, CAS `tx`). The transaction is bound to the
  * browser that started it: a random value in an HttpOnly cookie, whose SHA-256 the transaction
  * keeps. Every login start gets a new binding (see browserBinding); the callback removes it.
@@ -102,28 +102,31 @@ const expired = (detail: Record<string, unknown>) =>
   });
 
 /**
- * How long a used transaction id is remembered (`txused:<id>`), so that a replayed callback (the
- * browser's back button, a reload, a copied link) is told "already used" rather than "too long".
+ * How long a used transaction id is remembered, so that a replayed callback (the browser's back
+ * button, a reload, a copied link) is told "already used" rather than "too long": taking the
+ * transaction replaces it with USED for this long.
  */
 export const USED_MARKER_SECONDS = 3600;
 
+/** What `tx:<id>` holds once taken (a transaction is a JSON object, never this). */
+const USED = 'used';
+
 /**
- * Takes the transaction (single use). Unknown and expired are the same answer: start again; a
+ * Takes the transaction (single use) in one store command: `tx:<id>` is replaced by the used
+ * marker and its value returned (Redis SET XX GET), so of concurrent callbacks exactly one gets it
+ * and an unknown id stores nothing. Unknown and expired are the same answer: start again; a
  * transaction taken before (within USED_MARKER_SECONDS) says it was already used.
  */
 export async function takeTransaction(store: Store, id: string): Promise<LoginTransaction> {
   if (!TRANSACTION_ID.test(id)) throw expired({ reason: 'malformed transaction id', length: id.length });
-  const raw = await store.take(`tx:${id}`);
-  if (raw === null) {
-    if ((await store.get(`txused:${id}`)) !== null) {
-      throw new GatewayError(400, 'login_expired', 'This sign-in link was already used. Please go back to the meeting link and sign in again.', {
-        detail: { reason: 'transaction already used (replayed callback)' },
-        context: { reason: 'used' },
-      });
-    }
-    throw expired({ reason: 'unknown or expired transaction' });
+  const raw = await store.replace(`tx:${id}`, USED, USED_MARKER_SECONDS);
+  if (raw === null) throw expired({ reason: 'unknown or expired transaction' });
+  if (raw === USED) {
+    throw new GatewayError(400, 'login_expired', 'This sign-in link was already used. Please go back to the meeting link and sign in again.', {
+      detail: { reason: 'transaction already used (replayed callback)' },
+      context: { reason: 'used' },
+    });
   }
-  await store.put(`txused:${id}`, '1', USED_MARKER_SECONDS);
   const parsed = parseTransaction(raw);
   if (!parsed) throw expired({ reason: 'unreadable transaction' });
   return parsed;

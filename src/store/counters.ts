@@ -54,6 +54,7 @@ function bind(store: Store): Store {
     putIfAbsent: (key, value, ttl) => store.putIfAbsent(key, value, ttl),
     get: (key) => store.get(key),
     take: (key) => store.take(key),
+    replace: (key, value, ttl) => store.replace(key, value, ttl),
     delete: (key) => store.delete(key),
     increment: (key, ttl) => store.increment(key, ttl),
     indexAdd: (index, member, ttl) => store.indexAdd(index, member, ttl),

@@ -10,6 +10,7 @@ const OPERATIONS = [
   'putIfAbsent',
   'get',
   'take',
+  'replace',
   'delete',
   'increment',
   'indexAdd',

@@ -66,6 +66,17 @@ export class MemoryStore implements Store {
     return entry.value;
   }
 
+  async replace(key: string, value: string, ttlSeconds: number): Promise<string | null> {
+    assertTtl(ttlSeconds);
+    this.assertOpen();
+    const entry = this.live(this.prefix + key);
+    if (!entry) return null;
+    const previous = entry.value;
+    entry.value = value;
+    entry.expiresAt = expiry(ttlSeconds);
+    return previous;
+  }
+
   async delete(key: string): Promise<boolean> {
     this.assertOpen();
     const existed = this.live(this.prefix + key) !== undefined;

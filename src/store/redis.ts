@@ -271,6 +271,11 @@ export class RedisStore implements Store {
     return this.run('take', () => this.client.getdel(key));
   }
 
+  async replace(key: string, value: string, ttlSeconds: number): Promise<string | null> {
+    assertTtl(ttlSeconds);
+    return this.run('replace', () => this.client.set(key, value, 'EX', ttlSeconds, 'XX', 'GET'));
+  }
+
   async delete(key: string): Promise<boolean> {
     return (await this.run('delete', () => this.client.del(key))) > 0;
   }
@@ -373,6 +378,10 @@ export class RedisStore implements Store {
       },
       get: (key) => this.get(key),
       take: (key) => write<string | null>('take', (p) => p.getdel(key)),
+      replace: async (key, value, ttlSeconds) => {
+        assertTtl(ttlSeconds);
+        return write<string | null>('replace', (p) => p.set(key, value, 'EX', ttlSeconds, 'XX', 'GET'));
+      },
       delete: async (key) => (await write<number>('delete', (p) => p.del(key))) > 0,
       increment: async (key, ttlSeconds) => {
         assertTtl(ttlSeconds);

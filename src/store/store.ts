@@ -23,6 +23,14 @@ export interface Store {
   /** Atomically reads and deletes (GETDEL): of concurrent callers, exactly one gets the value. */
   take(key: string): Promise<string | null>;
 
+  /**
+   * Replaces the value and TTL of a key that exists and returns the value it had; when the key is
+   * absent, stores nothing and returns null (Redis `SET key value XX GET EX ttl`, one command).
+   * Atomic: of concurrent callers, exactly one gets the value that was there before the first
+   * replacement. A login transaction becomes its own "already used" marker this way.
+   */
+  replace(key: string, value: string, ttlSeconds: number): Promise<string | null>;
+
   /** Deletes the key. Returns true when it existed. */
   delete(key: string): Promise<boolean>;
 

@@ -156,6 +156,40 @@ export function runStoreContract(
       }
     });
 
+    it('replace swaps the value of an existing key and returns the old one; an absent key stays absent', async ({ expect }) => {
+      const s = store();
+      await s.put('repl:a', 'tx', 60);
+      expect(await s.replace('repl:a', 'used', 60)).toBe('tx');
+      expect(await s.get('repl:a')).toBe('used');
+      expect(await s.replace('repl:a', 'used', 60)).toBe('used');
+      // Nothing is stored for a key that does not exist (no marker for made-up ids).
+      expect(await s.replace('repl:missing', 'used', 60)).toBeNull();
+      expect(await s.get('repl:missing')).toBeNull();
+      await expect(s.replace('repl:a', 'v', 0)).rejects.toBeInstanceOf(RangeError);
+    });
+
+    it('replace sets the new TTL (shorter here) and finds nothing once the key expired', async ({ expect }) => {
+      const s = store();
+      await s.put('repl:ttl', 'long', 60);
+      expect(await s.replace('repl:ttl', 'short', 1)).toBe('long');
+      await s.put('repl:gone', 'soon', 1);
+      await sleep(PAST_ONE_SECOND);
+      expect(await s.get('repl:ttl')).toBeNull();
+      expect(await s.replace('repl:gone', 'late', 60)).toBeNull();
+      expect(await s.get('repl:gone')).toBeNull();
+    });
+
+    it('replace: of 50 concurrent callers exactly one gets the original value', async ({ expect }) => {
+      const s = store();
+      for (let round = 0; round < 3; round++) {
+        const key = `repl:race:${round}`;
+        await s.put(key, `login-${round}`, 60);
+        const results = await Promise.all(Array.from({ length: 50 }, () => s.replace(key, 'used', 60)));
+        expect(results.filter((v) => v !== 'used')).toEqual([`login-${round}`]);
+        expect(await s.get(key)).toBe('used');
+      }
+    });
+
     it('delete reports whether the key existed', async ({ expect }) => {
       const s = store();
       await s.put('del:a', 'v', 60);

@@ -105,6 +105,7 @@ describe('instrumentStore', () => {
       putIfAbsent: async () => true,
       get: async () => 'value',
       take: async () => null,
+      replace: async () => null,
       delete: async () => false,
       increment: async () => 7,
       indexAdd: async () => {},

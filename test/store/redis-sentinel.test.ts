@@ -52,7 +52,9 @@ describe('replicated writes (operator and security state, docs/store.md)', () =>
     await records.indexAdd('index', 'a', 60);
     expect(await redisCommand(set.replica.port, 'SMEMBERS', `${prefix}index`)).toEqual(['a']);
     await records.indexRemove('index', 'a');
-    expect(await records.take('room')).toBe('v1');
+    expect(await records.replace('room', 'v1b', 60)).toBe('v1');
+    expect(await redisCommand(set.replica.port, 'GET', `${prefix}room`)).toBe('v1b');
+    expect(await records.take('room')).toBe('v1b');
     expect(await redisCommand(set.replica.port, 'EXISTS', `${prefix}room`)).toBe(0);
     await records.put('gone', 'x', 60);
     expect(await records.delete('gone')).toBe(true);
