@@ -3,6 +3,7 @@ import { personKeyOf } from '../identity/person.js';
 import { checkIdentifiers } from '../identity/printable.js';
 import { claimNamesFor, withKeptClaims } from '../identity/kept-claims.js';
 import type { IdentityProvider, LoginResult } from '../idp/provider.js';
+import type { PreparedDecision } from '../policy/policy.js';
 import type { JitsiTarget } from '../tokens/target.js';
 import { deliver, targetOrigin } from './deliver.js';
 import { callbackUrl } from './entry.js';
@@ -35,6 +36,8 @@ export interface CallbackFlow extends Flow {
   target?: JitsiTarget;
   result?: LoginResult;
   session?: LoadedSession;
+  /** The room's policy reads, sent with the session write (openGatewaySession). */
+  prepared?: PreparedDecision;
 }
 
 export const findProvider: Step<CallbackFlow> = function findProvider(flow) {
@@ -152,6 +155,12 @@ export const refuseReplay: Step<CallbackFlow> = async function refuseReplay(flow
 
 export const openGatewaySession: Step<CallbackFlow> = async function openGatewaySession(flow) {
   const result = need(flow.result, 'login result');
+  const transaction = flow.transaction;
+  // A login that ends in a token for the room: the policy's read of the room's registry entry goes
+  // to the store in the same round trip as the session write (issueAndDeliver decides with it).
+  if (transaction && transaction.continueAt === undefined && !transaction.authorization) {
+    flow.prepared = flow.services.policy.prepare?.(transaction.location);
+  }
   const opened = await openSession(flow.services, {
     provider: flow.providerName,
     identity: result.identity,
@@ -179,7 +188,11 @@ export const issueAndDeliver: Step<CallbackFlow> = async function issueAndDelive
     flow.out.outcome = redirect(location);
     return DONE;
   }
-  const issued = await mintOrJoinAsGuest(flow.services, { identity: session.session.identity, target, location: transaction.location, requestId: flow.http.requestId }, transaction.mode);
+  const issued = await mintOrJoinAsGuest(
+    flow.services,
+    { identity: session.session.identity, target, location: transaction.location, requestId: flow.http.requestId, prepared: flow.prepared },
+    transaction.mode,
+  );
   const refreshToken = transaction.mode === 'inline' && issued ? await issueRefreshHandle(flow.services, session, target.name) : undefined;
   flow.out.outcome = deliver(flow.services.pages, {
     target,

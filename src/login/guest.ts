@@ -1,8 +1,7 @@
-import type { Identity } from '../identity/identity.js';
 import { personKeyOf } from '../identity/person.js';
-import { joinsAsGuest, mintForRoom, type MintDeps } from '../mint/mint.js';
+import { joinsAsGuest, mintForRoom, type MintDeps, type MintInput } from '../mint/mint.js';
 import type { Logger } from '../observability/logger.js';
-import type { IssuedToken, JitsiTarget, RoomLocation } from '../tokens/target.js';
+import type { IssuedToken } from '../tokens/target.js';
 import type { ReturnMode } from './request.js';
 
 /**
@@ -11,7 +10,7 @@ import type { ReturnMode } from './request.js';
  */
 export async function mintOrJoinAsGuest(
   services: MintDeps & { logger: Logger },
-  input: { identity: Identity; target: JitsiTarget; location: RoomLocation; requestId: string | undefined },
+  input: MintInput,
   mode: ReturnMode,
 ): Promise<IssuedToken | undefined> {
   try {

@@ -3,7 +3,7 @@ import { GatewayError } from '../http/errors.js';
 import type { Identity } from '../identity/identity.js';
 import { personKeyOf } from '../identity/person.js';
 import type { Audit } from '../observability/audit.js';
-import type { Decision, Policy } from '../policy/policy.js';
+import type { Decision, Policy, PreparedDecision } from '../policy/policy.js';
 import type { IssuedToken, JitsiTarget, RoomLocation } from '../tokens/target.js';
 
 /** What minting uses: the policy that decides, its hosts settings, the audit trail. */
@@ -13,16 +13,22 @@ export interface MintDeps {
   audit: Audit;
 }
 
+export interface MintInput {
+  identity: Identity;
+  target: JitsiTarget;
+  location: RoomLocation;
+  requestId: string | undefined;
+  /** The policy's store reads for this room, when the caller started them ahead (Policy.prepare). */
+  prepared?: PreparedDecision | undefined;
+}
+
 /**
  * Identity + room → token: the policy decides (for every room, also when a session is reused),
  * the target signs, the audit trail records. The only place the login flows and the token service mint.
  */
-export async function mintForRoom(
-  services: MintDeps,
-  input: { identity: Identity; target: JitsiTarget; location: RoomLocation; requestId: string | undefined },
-): Promise<IssuedToken> {
+export async function mintForRoom(services: MintDeps, input: MintInput): Promise<IssuedToken> {
   const { identity, target, location } = input;
-  const decision = await decideOrRefuse(services, identity, location);
+  const decision = await decideOrRefuse(services, identity, location, input.prepared);
   const issued = target.issue({
     location,
     user: {
@@ -46,8 +52,13 @@ export async function mintForRoom(
  * policy's message. With policy.hosts, somebody let in who may not host is refused too, as
  * `notAHost` (the redirect flows may send them back to the meeting as a guest instead).
  */
-export async function decideOrRefuse(services: MintDeps, identity: Identity, location: RoomLocation): Promise<Extract<Decision, { allow: true }>> {
-  const decision = await services.policy.decide({ identity, location });
+export async function decideOrRefuse(
+  services: MintDeps,
+  identity: Identity,
+  location: RoomLocation,
+  prepared?: PreparedDecision,
+): Promise<Extract<Decision, { allow: true }>> {
+  const decision = await services.policy.decide({ identity, location, prepared });
   if (!decision.allow) {
     throw new GatewayError(403, 'access_denied', decision.message || 'You are not allowed to join this meeting.', {
       detail: { person: personKeyOf(identity), room: location.room, tenant: location.tenant, rule: decision.rule },

@@ -1,11 +1,21 @@
 import type { Identity } from '../identity/identity.js';
 import type { Affiliation } from '../tokens/claims.js';
 import type { RoomLocation } from '../tokens/target.js';
+import type { RoomEntry } from './rooms.js';
 
 /** What the login flows ask: may this person enter this room, and with which role? */
 export interface PolicyInput {
   identity: Identity;
   location: RoomLocation;
+  /** What Policy.prepare started reading for this location, when the caller started it. */
+  prepared?: PreparedDecision | undefined;
+}
+
+/** Store reads that deciding for one room needs, started ahead by Policy.prepare. */
+export interface PreparedDecision {
+  readonly location: RoomLocation;
+  /** The room's registry entry, or null; rejects as the read would have. */
+  readonly room: Promise<RoomEntry | null>;
 }
 
 /** What decided: a configured rule, the room's registry entry, or policy.default. */
@@ -32,6 +42,12 @@ export type Decision =
 
 export interface Policy {
   decide(input: PolicyInput): Promise<Decision>;
+  /**
+   * Starts the store reads a decision for this room needs (its registry entry) now, so that they
+   * join the store round trip of whatever the caller sends in the same tick (the login callback's
+   * session write); pass the result to decide as `prepared`. A policy without stored state has none.
+   */
+  prepare?(location: RoomLocation): PreparedDecision;
 }
 
 /** Until rules are configured: every authenticated person may enter as participant. */

@@ -103,6 +103,31 @@ describe('room registry overrides the generic rules for its room', () => {
     expect(summary(await policy.decide({ identity: person({ id: 'bob' }), location }))).toBe('participant/member by rule');
   });
 
+  it('prepare reads the entry ahead: decide uses that read for the same location, reads anew for another', async () => {
+    const { store, policy, location } = await setup({ moderators: { ids: ['bob'] } });
+    const reads: string[] = [];
+    const get = store.get.bind(store);
+    store.get = (key) => {
+      reads.push(key);
+      return get(key);
+    };
+    const prepared = policy.prepare(location);
+    expect(reads).toEqual(['room:meet:acme:weekly']); // sent at once, before anything is awaited
+    expect(summary(await policy.decide({ identity: person({ id: 'bob' }), location, prepared }))).toBe('moderator/owner by room');
+    expect(reads).toHaveLength(1);
+    const other = target.locate('Other', 'acme');
+    expect(summary(await policy.decide({ identity: person({ id: 'bob' }), location: other, prepared }))).toBe('participant/member by rule');
+    expect(reads).toEqual(['room:meet:acme:weekly', 'room:meet:acme:other']);
+  });
+
+  it('a prepared read that fails is reported by decide (never as an unhandled rejection)', async () => {
+    const { store, policy, location } = await setup();
+    await store.put(roomKey(location), '{"moderators": "everyone"}', 60);
+    const prepared = policy.prepare(location);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the failure settles before anyone awaits it
+    await expect(policy.decide({ identity: person(), location, prepared })).rejects.toThrow();
+  });
+
   it('a damaged entry fails closed instead of opening a members-only room', async () => {
     const { store, policy, location } = await setup();
     await store.put(roomKey(location), '{"moderators": "everyone"}', 60);
