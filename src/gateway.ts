@@ -1,12 +1,10 @@
 import type Koa from 'koa';
 import type { LoadedConfig } from './config/load.js';
-import type { Config } from './config/schema.js';
 import { createApp, type RouteFactory } from './http/app.js';
 import { Drain } from './http/drain.js';
 import { keyRoutes } from './http/routes/keys.js';
 import { PROVIDER_KINDS } from './idp/kinds.js';
 import { createProviders, providerLoaders } from './idp/registry.js';
-import { loadKeyring } from './keys/keyring.js';
 import { Audit } from './observability/audit.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -24,7 +22,7 @@ import type { ReadinessCheck } from './observability/readiness.js';
 import type { Services } from './services.js';
 import { createStores } from './store/factory.js';
 import type { Store } from './store/store.js';
-import { JitsiTarget } from './tokens/target.js';
+import { createTargets } from './tokens/targets.js';
 import { tokenServiceRoutes } from './token-service/routes.js';
 import { TokenService } from './token-service/service.js';
 import { Gate } from './gate/gate.js';
@@ -51,16 +49,6 @@ export interface GatewayOptions {
   policy?: Policy;
   /** Extra route factories (the demo's stand-in Jitsi page, tests). */
   extraFeatures?: RouteFactory<Services>[];
-}
-
-/** Builds targets from config; keys are imported once here, never on the request path. */
-export function createTargets(config: Config): Map<string, JitsiTarget> {
-  const targets = new Map<string, JitsiTarget>();
-  for (const [name, target] of Object.entries(config.targets)) {
-    const keyring = target.algorithm.startsWith('RS') ? loadKeyring(target.keys, target.algorithm, `targets.${name}.keys`).keyring : undefined;
-    targets.set(name, new JitsiTarget(name, target, keyring));
-  }
-  return targets;
 }
 
 /** The composition root: config in, a ready-to-listen Koa app and its services out. */

@@ -1,20 +1,31 @@
+import type { ApiRouteDeps } from './api/deps.js';
 import type { Config } from './config/schema.js';
+import type { StandInDeps } from './demo/jitsi.js';
+import type { HttpDeps } from './http/deps.js';
 import type { Drain } from './http/drain.js';
 import type { IdentityProvider } from './idp/provider.js';
+import type { InviteRouteDeps } from './invites/routes.js';
+import type { LoginDeps } from './login/deps.js';
 import type { LoginStartLimiter } from './login/login-starts.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
+import type { MintDeps } from './mint/mint.js';
 import type { ReadinessCheck } from './observability/readiness.js';
 import type { Audit } from './observability/audit.js';
 import type { PageRenderer } from './pages/renderer.js';
+import type { PageRouteDeps } from './pages/routes.js';
 import type { Policy } from './policy/policy.js';
+import type { SessionDeps } from './session/session.js';
 import type { Store } from './store/store.js';
 import type { JitsiTarget } from './tokens/target.js';
+import type { TokenServiceDeps } from './token-service/deps.js';
 import type { TokenService } from './token-service/service.js';
 
 /**
- * Everything a route needs, built once at start-up by the composition root (src/gateway.ts).
- * Routes receive this bag; they never read config files or create clients themselves.
+ * Everything the gateway's parts use, built once at start-up by the composition root
+ * (src/gateway.ts); they never read config files or create clients themselves. No part imports
+ * this bag: each declares the narrow interface of what it uses (below), and the root hands it
+ * this, which provides them all.
  */
 export interface Services {
   config: Config;
@@ -49,3 +60,20 @@ export interface Services {
   /** Set on SIGTERM: readiness 503, `Connection: close` on every response (src/http/drain.ts). */
   drain: Drain;
 }
+
+/**
+ * Compile-time check that Services provides what each part declares it uses: a part that asks for
+ * something new fails to compile here until the root provides it.
+ */
+type Provides<S extends Deps, Deps> = S;
+export type ServicesProvide = [
+  Provides<Services, HttpDeps>,
+  Provides<Services, PageRouteDeps>,
+  Provides<Services, StandInDeps>,
+  Provides<Services, SessionDeps>,
+  Provides<Services, MintDeps>,
+  Provides<Services, TokenServiceDeps>,
+  Provides<Services, LoginDeps>,
+  Provides<Services, InviteRouteDeps>,
+  Provides<Services, ApiRouteDeps>,
+];

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { parseConfig, type LoadedConfig } from '../../src/config/load.js';
-import { createTargets, createGateway, type Gateway } from '../../src/gateway.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { createTargets } from '../../src/tokens/targets.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { JitsiTarget, TokenRequest } from '../../src/tokens/target.js';
 

@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync, sign as rsaSign, type KeyObject } from 'node:crypto';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { createTargets } from '../../src/gateway.js';
+import { createTargets } from '../../src/tokens/targets.js';
 import type { JitsiTarget } from '../../src/tokens/target.js';
 
 export const SECRET = 'dGhpcyBpcyBhIHRlc3Qgc2VjcmV0IG9mIDQ4IGJ5dGVzIQ-x7Kq9';

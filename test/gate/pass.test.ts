@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createTargets } from '../../src/gateway.js';
+import { createTargets } from '../../src/tokens/targets.js';
 import { cookieValues, GatePassSigner, MAX_USER_LENGTH, type GatePass } from '../../src/gate/pass.js';
 import { checkReturnUrl, roomOf } from '../../src/gate/return-url.js';
 import { hsSettings, strongSecret } from '../support/config.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTargets } from '../../src/gateway.js';
+import { createTargets } from '../../src/tokens/targets.js';
 import { GatewayError } from '../../src/http/errors.js';
 import { deliver, withScheme } from '../../src/login/deliver.js';
 import { parseCookies, serializeCookie } from '../../src/session/cookies.js';

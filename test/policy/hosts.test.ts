@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTargets } from '../../src/gateway.js';
+import { createTargets } from '../../src/tokens/targets.js';
 import type { Identity } from '../../src/identity/identity.js';
 import { createPolicy } from '../../src/policy/engine.js';
 import { explainPolicy } from '../../src/policy/explain.js';

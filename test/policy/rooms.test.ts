@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createTargets } from '../../src/gateway.js';
+import { createTargets } from '../../src/tokens/targets.js';
 import type { Identity } from '../../src/identity/identity.js';
 import { createPolicy } from '../../src/policy/engine.js';
 import type { Decision } from '../../src/policy/policy.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createTargets } from '../../src/gateway.js';
+import { createTargets } from '../../src/tokens/targets.js';
 import type { Identity } from '../../src/identity/identity.js';
 import { createPolicy } from '../../src/policy/engine.js';
 import { compileGlob, globCovers } from '../../src/policy/glob.js';

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createTargets } from '../../src/gateway.js';
+import { createTargets } from '../../src/tokens/targets.js';
 import { SsoClients } from '../../src/token-service/clients.js';
 
 /** The token service's settings: what config must supply because Jitsi's request does not. */

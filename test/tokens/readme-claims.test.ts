@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createTargets } from '../../src/gateway.js';
+import { createTargets } from '../../src/tokens/targets.js';
 import { hsSettings } from '../support/config.js';
 
 /**

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createTargets } from '../../src/gateway.js';
+import { createTargets } from '../../src/tokens/targets.js';
 import { GatewayError } from '../../src/http/errors.js';
 import { parseConfig } from '../../src/config/load.js';
 import { hsSettings, rsaPem, rsSettings } from '../support/config.js';

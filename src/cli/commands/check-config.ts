@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import { createTargets } from '../../gateway.js';
+import { createTargets } from '../../tokens/targets.js';
 import { explainPolicy } from '../../policy/explain.js';
 import type { ProviderSettings } from '../../config/providers.js';
 import { providerUrls } from '../../idp/check.js';

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import { createTargets } from '../../gateway.js';
+import { createTargets } from '../../tokens/targets.js';
 import { GatewayError } from '../../http/errors.js';
 import { guard, parse, UsageError } from '../args.js';
 

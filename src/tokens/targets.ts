@@ -1,0 +1,13 @@
+import type { Config } from '../config/schema.js';
+import { loadKeyring } from '../keys/keyring.js';
+import { JitsiTarget } from './target.js';
+
+/** Builds targets from config; keys are imported once here, never on the request path. */
+export function createTargets(config: Config): Map<string, JitsiTarget> {
+  const targets = new Map<string, JitsiTarget>();
+  for (const [name, target] of Object.entries(config.targets)) {
+    const keyring = target.algorithm.startsWith('RS') ? loadKeyring(target.keys, target.algorithm, `targets.${name}.keys`).keyring : undefined;
+    targets.set(name, new JitsiTarget(name, target, keyring));
+  }
+  return targets;
+}
