@@ -78,7 +78,7 @@ function rowsOf(benchCase: BenchCase, result: BenchResult, clock: BenchOptions['
   return [
     {
       path: benchCase.path ?? benchCase.name,
-      unit: clock === 'cpu' ? 'ops/CPU-s' : 'ops/s',
+      unit: benchCase.unit ?? (clock === 'cpu' ? 'ops/CPU-s' : 'ops/s'),
       gateway: result.ops,
       floor: result.baselineOps,
       ratios: result.samples?.ratios ?? [result.ratio ?? result.ops / result.baselineOps],
@@ -123,8 +123,8 @@ function table(rows: PrintedRow[]): string {
   const header = ['path', 'gateway', 'floor', 'ratio (min–max)', 'control', 'target', 'result'];
   const cells = (row: PrintedRow) => [
     row.path,
-    `${formatValue(row.gateway)} ${row.unit}`,
-    `${formatValue(row.floor)} ${row.unit}`,
+    Number.isFinite(row.gateway) ? `${formatValue(row.gateway)} ${row.unit}` : '—',
+    Number.isFinite(row.floor) ? `${formatValue(row.floor)} ${row.unit}` : '—',
     spread(row.ratio, row.min, row.max, row.ratios.length),
     row.controlRatio === undefined ? '—' : spread(row.controlRatio, row.controlMin ?? Number.NaN, row.controlMax ?? Number.NaN, row.control?.length ?? 0),
     targetCell(row),
@@ -136,7 +136,7 @@ function table(rows: PrintedRow[]): string {
   const widths = header.map((_, column) => Math.max(...all.map((line) => (line[column] ?? '').length)));
   const line = (values: string[]) => values.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');
   const rule = (title = '') => (title ? `── ${title} ` : '').padEnd(widths.reduce((total, width) => total + width + 2, -2), '─');
-  return [line(header), rule(), ...primary.map(line), ...(secondary.length > 0 ? [rule('secondary (no issue target)'), ...secondary.map(line)] : [])].join('\n');
+  return [line(header), rule(), ...primary.map(line), ...(secondary.length > 0 ? [rule("secondary: not in issue 15's target table"), ...secondary.map(line)] : [])].join('\n');
 }
 
 const machine = () => `node ${process.version}, ${availableParallelism()} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg()[0]?.toFixed(1)}`;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SignedXml } from 'xml-crypto';
 import { SECRET } from '../lib/fixtures.js';
-import { interleaveLogins, type RoundTripJob } from '../lib/measure.js';
+import { interleaveLogins, tiledCpu, type RoundTripJob } from '../lib/measure.js';
 import { freePort, ServerProcess } from '../lib/server-process.js';
 import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
 import { startRedisServer } from '../lib/login-rig.js';
@@ -256,11 +256,35 @@ async function roundTrip(options: BenchOptions, kind: Kind): Promise<BenchResult
   const clients = new Clients();
   const serverCpu = async () => (await server.usage()).cpuMs;
   try {
-    const job: RoundTripJob = (mode, ms) => clients.run({ kind, mode, gateway: url, idp, clients: clientsCount, durationMs: ms }, serverCpu);
+    // Gateway slices tile the gateway's CPU clock (measure.ts tiledCpu): GC it defers while the IdP's part runs alone is the login's.
+    const gatewayCpu = tiledCpu(serverCpu);
+    const job: RoundTripJob = (mode, ms) => clients.run({ kind, mode, gateway: url, idp, clients: clientsCount, durationMs: ms }, mode === 'gateway' ? gatewayCpu : serverCpu);
     const { result, cpuMsPerLogin, warmUp } = await interleaveLogins(job, WARM_UP_MS, options.httpRoundMs, options.rounds);
     const memory = await server.usage();
+    const name = kind.toUpperCase();
     return {
       ...result,
+      rows: [
+        {
+          path: `${name} login, logins/s ÷ IdP alone`,
+          unit: 'logins/s',
+          gateway: result.ops,
+          floor: result.baselineOps,
+          floorName: `the same clients doing the ${name} IdP's part alone (wall clock)`,
+          ratios: result.samples?.ratios ?? [],
+          target: 0.5,
+          secondary: true,
+        },
+        {
+          path: `${name} login, gateway CPU per login`,
+          unit: 'ms',
+          gateway: cpuMsPerLogin,
+          floor: Number.NaN,
+          ratios: [],
+          secondary: true,
+          note: `no floor: compare the OIDC whole login's CPU per login; peak RSS ${memory.maxRssMb.toFixed(0)} MB`,
+        },
+      ],
       note: `gateway process (the shipped CLI), Redis store; ${clientsCount} scripted clients, logins/s (wall clock) vs the IdP's part alone; gateway CPU ${cpuMsPerLogin.toFixed(3)} ms per ${kind.toUpperCase()} login (compare the OIDC whole login's); peak RSS ${memory.maxRssMb.toFixed(0)} MB; warm-up (CPU ms per login): ${warmUp}`,
     };
   } finally {

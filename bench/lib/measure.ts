@@ -211,7 +211,8 @@ export function warmUpNote(names: readonly string[], warmed: WarmedUp, format: (
   return names
     .map((name, index) => {
       const values = warmed.trace[index] ?? [];
-      return `${name} ${values.length} slice(s)${warmed.settled[index] ? '' : ' (cap, not settled)'} ${values.slice(-3).map(format).join('→')}`;
+      const shown = values.length > 4 ? `${format(values[0] as number)} … ${values.slice(-3).map(format).join('→')}` : values.map(format).join('→');
+      return `${name} ${values.length} slice(s)${warmed.settled[index] ? '' : ' (cap, not settled)'} ${shown}`;
     })
     .join('; ');
 }

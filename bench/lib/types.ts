@@ -85,6 +85,8 @@ export interface BenchCase {
   better?: 'higher' | 'lower';
   /** Row label in the table (default: the name). */
   path?: string;
+  /** Unit of the ops columns for cases without `rows` (default "ops/CPU-s", or "ops/s" with --wall). */
+  unit?: string;
   /** Not one of the issue's targets: printed below the target rows. */
   secondary?: boolean;
   run(options: BenchOptions): Promise<BenchResult>;
