@@ -58,7 +58,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   for (const warning of loaded.warnings) logger.warn({ config: loaded.source }, warning);
   const metrics = new Metrics({ defaultMetrics: true });
   // A store given by a test serves all three kinds of state.
-  const stores = options.store ? { store: options.store, replicated: options.store, counters: options.store } : createStores(config.store, logger, metrics);
+  const stores = options.store ? { store: options.store, replicated: options.store, counters: options.store } : await createStores(config.store, logger, metrics);
   const store = stores.store;
   const targets = createTargets(config);
   metrics.describeKeys(Object.entries(config.targets).map(([name, target]) => ({ name, keys: target.algorithm.startsWith('RS') ? target.keys : [] })));
