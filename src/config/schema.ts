@@ -4,9 +4,9 @@
  * Layering, keep to it: config composes, concerns own. Provider kinds (listed in src/idp/kinds.ts),
  * tokens, keys, policy and store own the schema of their settings (src/<concern>/settings.ts) and
  * the checks on them and never import src/config/, not even a type; config imports them, and only
- * the layers above it (cli, the HTTP edge, login, api, invites, gate, pages, token-service, demo)
- * read the composed Config, which is why the settings of those layers are written here. Field
- * helpers and the shape of a problem live in src/settings/, which imports nothing of ours.
+ * the layers above it (README, "Architecture": pages, session, mint, http, the features, cli) read
+ * the composed Config, which is why the settings of those layers are written here. Field helpers
+ * and the shape of a problem live in src/settings/, which imports nothing of ours.
  */
 import { z } from 'zod';
 import { keySchema } from '../keys/settings.js';
