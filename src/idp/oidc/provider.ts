@@ -10,7 +10,7 @@ import { DiscoveryCache, type DiscoveryLog, type LoadedMetadata } from './discov
 import { idpFailure, idTokenRefused, type FailureSettings } from './errors.js';
 import { idTokenProblem } from './id-token-claims.js';
 import { claimsTooLarge, jsonBytes } from '../claims-limit.js';
-import { backchannelFetch } from './http.js';
+import { createBackchannelFetch } from './http.js';
 import { verifyIdTokenSignature } from './id-token-signature.js';
 import { logoutTokenFromBody, verifyLogoutToken } from './logout-token.js';
 import type { OidcProviderSettings } from './settings.js';
@@ -63,6 +63,8 @@ export class OidcProvider implements IdentityProvider {
   private readonly scope: string;
   /** Authorization URL prefixes by callback URL (see authorizationPrefix); cleared on a metadata reload. */
   private readonly prefixes = new Map<string, string>();
+  /** The back channel's HTTP client (token, userinfo), bounding each request by timeoutMs itself. */
+  private readonly backchannel: client.CustomFetch;
 
   private constructor(
     readonly name: string,
@@ -72,6 +74,7 @@ export class OidcProvider implements IdentityProvider {
   ) {
     this.displayName = settings.displayName ?? name;
     this.scope = [...new Set(['openid', ...settings.scopes])].join(' ');
+    this.backchannel = deps.fetch ? (deps.fetch as client.CustomFetch) : createBackchannelFetch({ timeoutMs: settings.timeoutMs });
     this.discovery = new DiscoveryCache(name, this.displayName, settings, deps.log, deps.fetch);
     this.discovery.onLoad((loaded) => this.configure(loaded));
   }
@@ -275,8 +278,10 @@ export class OidcProvider implements IdentityProvider {
     metadata[client.clockTolerance] = this.settings.clockToleranceSeconds;
     const build = () => {
       const built = new client.Configuration(loaded.metadata, this.settings.clientId, metadata, this.clientAuth);
-      built.timeout = this.settings.timeoutMs / 1000;
-      built[client.customFetch] = this.deps.fetch ? (this.deps.fetch as client.CustomFetch) : backchannelFetch;
+      // The gateway's client keeps the time limit with one timer per request; an injected fetch gets
+      // openid-client's AbortSignal.timeout instead.
+      built.timeout = this.deps.fetch ? this.settings.timeoutMs / 1000 : 0;
+      built[client.customFetch] = this.backchannel;
       if (loaded.insecure) client.allowInsecureRequests(built);
       return built;
     };
