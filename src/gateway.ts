@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import type { LoadedConfig } from './config/load.js';
 import { createApp, type RouteFactory } from './http/app.js';
 import { Drain } from './http/drain.js';
+import { EarlyRoutes } from './http/early.js';
 import { keyRoutes } from './http/routes/keys.js';
 import { PROVIDER_KINDS } from './idp/kinds.js';
 import { createProviders, providerLoaders } from './idp/registry.js';
@@ -17,7 +18,7 @@ import { apiRoutes } from './api/routes.js';
 import { inviteManagerRoutes } from './api/invite-manager.js';
 import { inviteRoutes } from './invites/routes.js';
 import { LoginStartLimiter } from './login/login-starts.js';
-import { loginRoutes } from './login/routes.js';
+import { loginRoutes, loginStartEarly } from './login/routes.js';
 import type { ReadinessCheck } from './observability/readiness.js';
 import type { Services } from './services.js';
 import { createStores } from './store/factory.js';
@@ -37,6 +38,8 @@ const FEATURES: RouteFactory<Services>[] = [keyRoutes, apiRoutes, inviteRoutes, 
 
 export interface Gateway {
   app: Koa;
+  /** Routes the listener answers before Koa (src/http/early.ts): the login start. */
+  early?: EarlyRoutes;
   services: Services;
   close(): Promise<void>;
 }
@@ -120,14 +123,17 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   };
   // The gate in front of Jitsi (docs/jitsi.md): its check answers before routing, on every proxied request.
   const gate = config.gate ? new Gate(services, config.gate) : undefined;
+  const early = new EarlyRoutes(services, [loginStartEarly(services)]);
   const app = createApp(
     services,
     [...FEATURES, ...(gate ? [gateRoutes(gate)] : []), ...(options.extraFeatures ?? [])],
     gate ? [gateCheck(gate)] : [],
+    early.observer,
   );
 
   return {
     app,
+    early,
     services,
     async close() {
       await Promise.allSettled([...providers.values()].map((provider) => provider.close?.()));

@@ -4,7 +4,7 @@ import { Router } from '@koa/router';
 import type { HttpDeps } from './deps.js';
 import { handleErrors } from './middleware/errors.js';
 import { securityHeaders } from './middleware/headers.js';
-import { observe } from './middleware/observe.js';
+import { observe, type RequestObserver } from './middleware/observe.js';
 import { servePublished } from './middleware/published.js';
 import { publishedKeys } from './routes/keys.js';
 import { operationsRoutes } from './routes/operations.js';
@@ -20,12 +20,18 @@ export type RouteFactory<D> = (deps: D) => Router;
  * gate's check) → observe → security headers → errors → routes. Operations endpoints are also
  * served at the root so probes work whatever publicUrl's path is.
  */
-export function createApp<S extends HttpDeps>(services: S, features: readonly RouteFactory<S>[], hotPaths: readonly Middleware[] = []): Koa {
+export function createApp<S extends HttpDeps>(
+  services: S,
+  features: readonly RouteFactory<S>[],
+  hotPaths: readonly Middleware[] = [],
+  /** The early routes' observer (src/http/early.ts), so both paths share request ids and metric children. */
+  observer?: RequestObserver,
+): Koa {
   const app = new Koa({ proxy: services.config.server.trustProxy });
   app.silent = true; // errors are logged by handleErrors, once
   app.use(servePublished(publishedKeys(services), services.metrics.httpRequests));
   for (const middleware of hotPaths) app.use(middleware);
-  app.use(observe(services));
+  app.use(observe(services, observer));
   app.use(securityHeaders());
   app.use(handleErrors(services));
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import type { HttpDeps } from './deps.js';
 import type { Drain } from './drain.js';
+import type { EarlyRoutes } from './early.js';
 import { FixedAnswers } from './fixed-answers.js';
 import { createManagementApp } from './management.js';
 import { publishedKeys } from './routes/keys.js';
@@ -48,12 +49,12 @@ export class ListenError extends Error {
  * An HTTP server for a Koa callback whose answers say `Connection: close` once the drain began
  * (also for requests that arrived before the drain began: their headers are written later, so
  * keep-alive clients open their next connection elsewhere instead of reusing one that is about to
- * be closed). Requests in `answers` are answered before Koa.
+ * be closed). Requests in `answers` are answered before Koa, then the `early` routes (src/http/early.ts).
  *
  * The drain check is one method of the server's response class, not a wrapper put on every
  * response: the same work without a closure and an own property per request.
  */
-function drainingServer(app: (request: IncomingMessage, response: ServerResponse) => Promise<void>, drain: Drain, requestTimeoutMs: number, answers?: FixedAnswers): Server {
+function drainingServer(app: (request: IncomingMessage, response: ServerResponse) => Promise<void>, drain: Drain, requestTimeoutMs: number, answers?: FixedAnswers, early?: EarlyRoutes): Server {
   const writeHead = ServerResponse.prototype.writeHead;
   class DrainingResponse extends ServerResponse {}
   DrainingResponse.prototype.writeHead = function drainingWriteHead(this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
@@ -62,7 +63,7 @@ function drainingServer(app: (request: IncomingMessage, response: ServerResponse
   } as ServerResponse['writeHead'];
   const listener = answers
     ? (request: IncomingMessage, response: ServerResponse) => {
-        if (!answers.answer(request, response, drain.active)) void app(request, response);
+        if (!answers.answer(request, response, drain.active) && !early?.take(request, response, app)) void app(request, response);
       }
     : (request: IncomingMessage, response: ServerResponse) => void app(request, response);
   const server = createServer({ ServerResponse: DrainingResponse }, listener);
@@ -75,6 +76,8 @@ function drainingServer(app: (request: IncomingMessage, response: ServerResponse
 /** What listen serves: the app and the services its listeners use (src/gateway.ts's Gateway). */
 export interface Servable {
   app: Koa;
+  /** Routes answered before Koa, after the fixed answers (src/http/early.ts): the login start. */
+  early?: EarlyRoutes;
   services: HttpDeps;
   close(): Promise<void>;
 }
@@ -83,7 +86,7 @@ export interface Servable {
 export async function listen(gateway: Servable, port: number, host: string): Promise<RunningServer> {
   const { logger, config, drain, metrics } = gateway.services;
   const answers = new FixedAnswers(metrics.httpRequests, publishedKeys(gateway.services));
-  const server = drainingServer(gateway.app.callback(), drain, 30000, answers);
+  const server = drainingServer(gateway.app.callback(), drain, 30000, answers, gateway.early);
   const url = await bind(server, 'server', port, host);
 
   let management: RunningServer['management'];

@@ -1,6 +1,8 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/body.js';
+import type { EarlyRoute } from '../http/early.js';
 import { extendPagePolicy } from '../http/middleware/headers.js';
 import type { LoginDeps } from './deps.js';
 import { GatewayError } from '../http/errors.js';
@@ -34,16 +36,58 @@ const POSTED_ANSWER_LIMIT = 2 * 1024 * 1024;
 const BACKCHANNEL_TYPES = ['application/x-www-form-urlencoded', 'text/xml', 'application/xml'] as const;
 
 export function httpIn(ctx: Context, clientAddress?: string): HttpIn {
-  // Headers straight from the Node request (what ctx.get does, minus Koa's delegation).
-  const { headers } = ctx.req;
+  return httpInOf(ctx.req.headers, ctx.querystring, typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined, clientAddress);
+}
+
+/** HttpIn from the Node request's headers (what ctx.get reads, minus Koa's delegation) and query string. */
+function httpInOf(headers: IncomingHttpHeaders, query: string, requestId: string | undefined, clientAddress: string | undefined): HttpIn {
   return {
-    query: new URLSearchParams(ctx.querystring),
+    query: new URLSearchParams(query),
     cookies: parseCookies(headers.cookie ?? ''),
-    requestId: typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined,
+    requestId,
     acceptLanguage: headers['accept-language'] ?? '',
     clientAddress,
     fetchSite: (headers['sec-fetch-site'] ?? '').toLowerCase(),
     fetchDest: (headers['sec-fetch-dest'] ?? '').toLowerCase(),
+  };
+}
+
+/** GET /login's client address (src/security/client-address.ts): its per-address limit counts it. */
+function loginClientAddress(request: IncomingMessage, trustProxy: boolean): string | undefined {
+  const forwardedFor = request.headers['x-forwarded-for'];
+  return clientAddress(request.socket.remoteAddress, (typeof forwardedFor === 'string' ? forwardedFor : undefined) || undefined, trustProxy);
+}
+
+/**
+ * Login starts run before Koa (loginStartEarly) whose answer is not a redirect (a page, an
+ * error): Koa's /login route answers them with what their steps decided, without running them again.
+ */
+const startedEarly = new WeakMap<IncomingMessage, { flow: Flow; settled: { outcome: Outcome } | { error: unknown } }>();
+
+/**
+ * GET /login before Koa (src/http/early.ts): Jitsi's tokenAuthUrl, the gateway's busiest page. Its
+ * usual answer, the 303 to the identity provider (or, with a session, back into the meeting), is
+ * written at once; anything else is answered by the Koa route below, with the same steps' outcome.
+ */
+export function loginStartEarly(services: LoginDeps): EarlyRoute {
+  const { trustProxy } = services.config.server;
+  const path = `${services.basePath}/login`;
+  return {
+    path,
+    route: path,
+    async run(request, query, requestId) {
+      const flow: Flow = { services, http: httpInOf(request.headers, query, requestId, loginClientAddress(request, trustProxy)), out: { cookies: [] } };
+      let outcome: Outcome;
+      try {
+        outcome = await login(flow);
+      } catch (error) {
+        startedEarly.set(request, { flow, settled: { error } });
+        return { kind: 'koa' };
+      }
+      if (outcome.kind === 'redirect') return { kind: 'redirect', location: outcome.location, cookies: flow.out.cookies };
+      startedEarly.set(request, { flow, settled: { outcome } });
+      return { kind: 'koa' };
+    },
   };
 }
 
@@ -111,9 +155,16 @@ export function loginRoutes(services: LoginDeps): Router {
   const flow = (ctx: Context, address?: string): Flow => ({ services, http: httpIn(ctx, address), out: { cookies: [] } });
   const { trustProxy } = services.config.server;
 
-  router.get('/login', (ctx) =>
-    run(ctx, flow(ctx, clientAddress(ctx.req.socket.remoteAddress, ctx.get('x-forwarded-for') || undefined, trustProxy)), login, entryErrorContext),
-  );
+  router.get('/login', (ctx) => {
+    const early = startedEarly.get(ctx.req);
+    if (early === undefined) return run(ctx, flow(ctx, loginClientAddress(ctx.req, trustProxy)), login, entryErrorContext);
+    startedEarly.delete(ctx.req);
+    const { settled } = early;
+    return run(ctx, early.flow, async () => {
+      if ('error' in settled) throw settled.error;
+      return settled.outcome;
+    }, entryErrorContext);
+  });
 
   router.get('/auth/:provider/callback', (ctx) => run(ctx, { ...flow(ctx), providerName: String(ctx.params.provider ?? '') }, callback, callbackErrorContext));
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
 import type { HttpDeps } from '../deps.js';
 import type { Logger } from '../../observability/logger.js';
@@ -81,13 +82,20 @@ export class RequestObserver {
 }
 
 /**
+ * Requests an early route (src/http/early.ts) started before handing them to Koa: observe() keeps
+ * their id (their action has used it already) and counts their time from the start.
+ */
+export const handedOver = new WeakMap<IncomingMessage, { requestId: string; start: number }>();
+
+/**
  * Outermost middleware: request id (taken from X-Request-Id when sane), a child logger on
  * ctx.state.log, one access log line, and the HTTP metrics labelled by route template.
  */
 export function observe(services: Pick<HttpDeps, 'logger' | 'metrics'>, observer = new RequestObserver(services)): Middleware {
   return async (ctx, next) => {
-    const start = performance.now();
-    const requestId = observer.requestId(ctx.req.headers['x-request-id']);
+    const early = handedOver.get(ctx.req);
+    const start = early?.start ?? performance.now();
+    const requestId = early?.requestId ?? observer.requestId(ctx.req.headers['x-request-id']);
     const state = new RequestState(services.logger, requestId);
     const earlier = ctx.state as Record<string, unknown>;
     for (const key in earlier) if (key !== 'log' && key !== 'requestId') state[key] = earlier[key];
