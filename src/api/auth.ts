@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { OAuth2Config } from '../config/api.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { Identity } from '../identity/identity.js';
 import { personKeyOf } from '../identity/person.js';
 import type { Store } from '../store/store.js';
@@ -130,18 +130,18 @@ export class ApiAuthenticator {
     // concurrent requests cannot all read "under the limit" and all hash.
     const release = SECRET_HASHING.tryEnter();
     if (!release) {
-      throw new GatewayError(429, 'rate_limited', 'Too many sign-ins are being checked right now; try again in a second.', {
+      throw new GatewayError('rate_limited', 'Too many sign-ins are being checked right now; try again in a second.', {
         detail: { client: client.name, reason: 'hashing_busy' },
-        headers: { 'Retry-After': '1' },
+        retryAfterSeconds: 1,
       });
     }
     try {
       const attempts = await this.reserveAttempt(client.name);
       if (attempts > MAX_SCRYPT_FAILURES_PER_MINUTE) {
-        throw new GatewayError(429, 'rate_limited', 'Too many failed sign-ins for this API client; try again in a minute.', {
+        throw new GatewayError('rate_limited', 'Too many failed sign-ins for this API client; try again in a minute.', {
           level: 'warn',
           detail: { client: client.name, reason: 'attempts_used_up' },
-          headers: { 'Retry-After': '60' },
+          retryAfterSeconds: 60,
         });
       }
       const ok = await verifySecret(secret, hash);
@@ -190,7 +190,7 @@ export class ApiAuthenticator {
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWKSTimeout || (error instanceof TypeError && !(error instanceof joseErrors.JOSEError))) {
-        throw new GatewayError(502, 'idp_unavailable', 'The access token cannot be checked right now: the identity provider does not answer.', {
+        throw new GatewayError('idp_unavailable', 'The access token cannot be checked right now: the identity provider does not answer.', {
           level: 'warn',
           detail: { reason: error.message },
         });
@@ -205,16 +205,16 @@ export class ApiAuthenticator {
     const clientId = oauth2.clientIdClaims.map((claim) => payload[claim]).find((value): value is string => typeof value === 'string');
     const client = clientId === undefined ? undefined : this.byOAuth2ClientId.get(clientId);
     if (!client) {
-      throw new GatewayError(403, 'forbidden', 'The access token belongs to no configured API client.', { detail: { clientIdLength: clientId?.length ?? 0 } });
+      throw new GatewayError('forbidden', 'The access token belongs to no configured API client.', { detail: { clientIdLength: clientId?.length ?? 0 } });
     }
     return client;
   }
 }
 
 function unauthorized(message: string, reason: string, client?: string): GatewayError {
-  return new GatewayError(401, 'unauthorized', message, {
+  return new GatewayError('unauthorized', message, {
     detail: { reason, ...(client ? { client } : {}) },
-    headers: { 'WWW-Authenticate': 'Bearer realm="jitsi-sso-gateway", Basic realm="jitsi-sso-gateway"' },
+    challenge: ['Bearer', 'Basic'],
   });
 }
 
@@ -232,7 +232,7 @@ export const PERSON_RATE_LIMIT_PER_MINUTE = 60;
 export async function enforcePersonRateLimit(store: Store, identity: Identity): Promise<void> {
   const window = Math.floor(Date.now() / 60_000);
   const count = await store.increment(`ratelimit:person:${personKeyOf(identity)}:${window}`, 61);
-  if (count > PERSON_RATE_LIMIT_PER_MINUTE) throw new GatewayError(429, 'rate_limited', 'Too many requests; try again in a minute.', { headers: { 'Retry-After': '60' } });
+  if (count > PERSON_RATE_LIMIT_PER_MINUTE) throw new GatewayError('rate_limited', 'Too many requests; try again in a minute.', { retryAfterSeconds: 60 });
 }
 
 export async function enforceRateLimit(store: Store, client: ApiClient, nowMs = Date.now()): Promise<void> {
@@ -240,10 +240,10 @@ export async function enforceRateLimit(store: Store, client: ApiClient, nowMs = 
   const count = await store.increment(`ratelimit:api:${client.name}:${window}`, 61);
   if (count > client.config.rateLimitPerMinute) {
     const retryAfter = Math.max(1, 60 - Math.floor((nowMs % 60_000) / 1000));
-    throw new GatewayError(429, 'rate_limited', `Too many requests: this API client may send ${client.config.rateLimitPerMinute} per minute.`, {
+    throw new GatewayError('rate_limited', `Too many requests: this API client may send ${client.config.rateLimitPerMinute} per minute.`, {
       level: 'warn',
       detail: { client: client.name },
-      headers: { 'Retry-After': String(retryAfter) },
+      retryAfterSeconds: retryAfter,
     });
   }
 }

@@ -1,5 +1,5 @@
 import type { ApiClientConfig, ApiOperation } from '../config/api.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { compileGlob, normalizeRoomForGlob, type RoomGlob } from '../policy/glob.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
 import { parseSecretHash, type SecretHash } from './secrets.js';
@@ -97,7 +97,7 @@ export class ApiClient {
   }
 
   private forbidden(message: string, detail: Record<string, unknown>): GatewayError {
-    return new GatewayError(403, 'forbidden', message, { detail: { client: this.name, ...detail } });
+    return new GatewayError('forbidden', message, { detail: { client: this.name, ...detail } });
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ApiConfig } from '../config/api.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { MAX_INVITE_LABEL, inviteRequestSchema, parseBody, type InviteRequestBody } from './schemas.js';
 import { INVITE_ID_PATTERN, INVITE_ROLES, type InviteRole } from '../invites/invites.js';
 
@@ -66,7 +66,7 @@ export function readManageForm(form: URLSearchParams, where: RoomRequest): Manag
     });
     return { kind: 'create', body, entered };
   } catch (error) {
-    if (error instanceof GatewayError && error.status === 400) return { kind: 'create', problem: error.message, entered };
+    if (error instanceof GatewayError && error.code === 'invalid_request') return { kind: 'create', problem: error.message, entered };
     throw error;
   }
 }

@@ -5,7 +5,8 @@ import { enforcePersonRateLimit } from './auth.js';
 import { createApiDeps } from './routes.js';
 import { MAX_INVITE_LABEL, targetFromQuery } from './schemas.js';
 import { readBody } from '../http/body.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { answerOf, statusOf } from '../http/errors.js';
 import type { InviteManagerPageInput } from '../pages/renderer.js';
 import type { ApiRouteDeps } from './deps.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
@@ -72,7 +73,7 @@ export function inviteManagerRoutes(services: ApiRouteDeps): Router {
     const identity = await sessions.identity(ctx);
     if (!identity) {
       const meetingUrl = meetingOf(deps, asked);
-      throw new GatewayError(401, 'unauthorized', 'Join the meeting (sign in) first, then open this page again.', {
+      throw new GatewayError('unauthorized', 'Join the meeting (sign in) first, then open this page again.', {
         context: { reason: 'signin', ...(meetingUrl ? { meetingUrl } : {}) },
       });
     }
@@ -81,8 +82,8 @@ export function inviteManagerRoutes(services: ApiRouteDeps): Router {
     try {
       await assertModerates(deps, identity, location);
     } catch (error) {
-      if (!(error instanceof GatewayError) || error.status !== 403) throw error;
-      throw new GatewayError(403, 'forbidden', error.message, {
+      if (!(error instanceof GatewayError) || statusOf(error) !== 403) throw error;
+      throw new GatewayError('forbidden', error.message, {
         detail: error.detail,
         context: { reason: 'moderator', room: display(location), meetingUrl: target.joinUrl(location, undefined) },
       });
@@ -137,9 +138,10 @@ export function inviteManagerRoutes(services: ApiRouteDeps): Router {
 
   /** A refused POST: counted and logged once, answered with the page and the reason. */
   const refused = async (ctx: Context, room: ManagedRoom, error: GatewayError, entered?: EnteredInvite): Promise<void> => {
-    services.metrics.errors.inc({ kind: error.code });
-    requestLog(ctx)?.[error.level]({ code: error.code, status: error.status, path: ctx.path, ...error.detail }, error.message);
-    await render(ctx, room, { status: error.status, error: error.message, entered });
+    const answer = answerOf(error);
+    services.metrics.errors.inc({ kind: answer.code });
+    requestLog(ctx)?.[answer.level]({ code: answer.code, status: answer.status, path: ctx.path, ...error.detail }, error.message);
+    await render(ctx, room, { status: answer.status, error: error.message, entered });
   };
 
   router.get('/invites/:tenant/:room', async (ctx) => {
@@ -153,28 +155,28 @@ export function inviteManagerRoutes(services: ApiRouteDeps): Router {
     const entered = action.kind === 'create' ? action.entered : undefined;
     // A stale, replayed or forged form: nothing is done; the page again with a fresh token.
     if (!(await formTokens.redeem(room.formId, form.get('csrf') ?? '', ctx.cookies.get(MANAGE_COOKIE) ?? ''))) {
-      return refused(ctx, room, new GatewayError(400, 'login_mismatch', 'This page had expired. Please try again.'), entered);
+      return refused(ctx, room, new GatewayError('login_mismatch', 'This page had expired. Please try again.'), entered);
     }
     switch (action.kind) {
       case 'unknown':
-        return refused(ctx, room, new GatewayError(400, 'invalid_request', 'This form cannot be used here.'));
+        return refused(ctx, room, new GatewayError('invalid_request', 'This form cannot be used here.'));
       case 'revoke':
         try {
           await revokeInvite(deps, room.caller, action.id);
         } catch (error) {
-          if (error instanceof GatewayError && error.status === 404) return refused(ctx, room, error);
+          if (error instanceof GatewayError && statusOf(error) === 404) return refused(ctx, room, error);
           throw error;
         }
         ctx.redirect(room.action);
         ctx.status = 303;
         return;
       case 'create': {
-        if ('problem' in action) return refused(ctx, room, new GatewayError(400, 'invalid_request', action.problem), entered);
+        if ('problem' in action) return refused(ctx, room, new GatewayError('invalid_request', action.problem), entered);
         try {
           const invite = await createInvite(deps, room.caller, action.body);
           return await render(ctx, room, { status: 201, created: { url: invite.url, role: invite.role } });
         } catch (error) {
-          if (error instanceof GatewayError && error.status === 400) return refused(ctx, room, error, entered);
+          if (error instanceof GatewayError && statusOf(error) === 400) return refused(ctx, room, error, entered);
           throw error;
         }
       }

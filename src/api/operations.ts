@@ -1,5 +1,5 @@
 import type { ApiConfig } from '../config/api.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { Identity } from '../identity/identity.js';
 import { personKeyOf } from '../identity/person.js';
 import type { InviteView, Invites } from '../invites/invites.js';
@@ -38,7 +38,7 @@ const MODERATOR_AFFILIATIONS = new Set(['owner', 'moderator', 'teacher']);
 /** Target → room and tenant (validated by the target) → the caller's scopes. */
 export function locateFor(deps: ApiDeps, client: ApiClient | undefined, request: { target?: string | undefined; tenant?: string | undefined; room: string }): { target: JitsiTarget; location: RoomLocation } {
   const target = request.target === undefined ? deps.defaultTarget : deps.targets.get(request.target);
-  if (!target) throw new GatewayError(400, 'unknown_target', 'There is no such Jitsi target.', { detail: { targetLength: request.target?.length ?? 0 } });
+  if (!target) throw new GatewayError('unknown_target_requested', 'There is no such Jitsi target.', { detail: { targetLength: request.target?.length ?? 0 } });
   client?.assertTarget(target.name);
   const location = target.locate(request.room, request.tenant);
   client?.assertLocation(location);
@@ -61,7 +61,7 @@ export function issueToken(deps: ApiDeps, client: ApiClient, body: TokenRequestB
   const { target, location } = locateFor(deps, client, body);
   const moderator = body.role === 'moderator';
   if (body.affiliation !== undefined && MODERATOR_AFFILIATIONS.has(body.affiliation) !== moderator) {
-    throw new GatewayError(400, 'invalid_request', `affiliation "${body.affiliation}" contradicts role "${body.role}" (owner, moderator and teacher are moderators in Jitsi).`);
+    throw new GatewayError('invalid_request', `affiliation "${body.affiliation}" contradicts role "${body.role}" (owner, moderator and teacher are moderators in Jitsi).`);
   }
   client.assertModerator(moderator);
   client.assertTokenContents(body);
@@ -138,7 +138,7 @@ export async function putRoom(deps: ApiDeps, client: ApiClient, path: RoomPath, 
   client.assertModerator(peopleCount(moderators) > 0);
   const ttl = body.ttlSeconds ?? deps.settings.rooms.defaultTtlSeconds;
   if (ttl > deps.settings.rooms.maxTtlSeconds) {
-    throw new GatewayError(400, 'invalid_request', `ttlSeconds may be at most ${deps.settings.rooms.maxTtlSeconds}.`);
+    throw new GatewayError('invalid_request', `ttlSeconds may be at most ${deps.settings.rooms.maxTtlSeconds}.`);
   }
   return roomView(await deps.rooms.put(location, { moderators, members }, ttl, client.principal));
 }
@@ -146,7 +146,7 @@ export async function putRoom(deps: ApiDeps, client: ApiClient, path: RoomPath, 
 /** A people list qualified by provider, or 400 naming the field and the form to use. */
 function qualified(scope: ProviderScope, input: RoomRequestBody['moderators'], field: string): People {
   const result = qualifyPeople(input, scope, field);
-  if (result.problem !== undefined) throw new GatewayError(400, 'invalid_request', `The request body is invalid: ${result.problem}.`, { detail: { field } });
+  if (result.problem !== undefined) throw new GatewayError('invalid_request', `The request body is invalid: ${result.problem}.`, { detail: { field } });
   return result.people;
 }
 
@@ -154,14 +154,14 @@ export async function getRoom(deps: ApiDeps, client: ApiClient, path: RoomPath):
   client.assertOperation('rooms');
   const { location } = locateFor(deps, client, roomRequest(path));
   const entry = await deps.rooms.get(location);
-  if (!entry) throw new GatewayError(404, 'not_found', 'This room is not registered.', { level: 'debug' });
+  if (!entry) throw new GatewayError('not_found', 'This room is not registered.', { level: 'debug' });
   return roomView(entry);
 }
 
 export async function deleteRoom(deps: ApiDeps, client: ApiClient, path: RoomPath): Promise<void> {
   client.assertOperation('rooms');
   const { location } = locateFor(deps, client, roomRequest(path));
-  if (!(await deps.rooms.delete(location))) throw new GatewayError(404, 'not_found', 'This room is not registered.', { level: 'debug' });
+  if (!(await deps.rooms.delete(location))) throw new GatewayError('not_found', 'This room is not registered.', { level: 'debug' });
 }
 
 export interface InviteResponse extends Omit<InviteView, 'createdAt' | 'expiresAt' | 'revokedAt' | 'features' | 'lobbyBypass'> {
@@ -188,9 +188,9 @@ export async function createInvite(deps: ApiDeps, caller: Caller, body: InviteRe
   }
   else if (caller.kind === 'person') await assertModerates(deps, caller.identity, location);
   const { invites } = deps.settings;
-  if (body.uses > invites.maxUses) throw new GatewayError(400, 'invalid_request', `uses may be at most ${invites.maxUses}.`);
+  if (body.uses > invites.maxUses) throw new GatewayError('invalid_request', `uses may be at most ${invites.maxUses}.`);
   const ttlSeconds = body.ttlSeconds ?? invites.defaultTtlSeconds;
-  if (ttlSeconds > invites.maxTtlSeconds) throw new GatewayError(400, 'invalid_request', `ttlSeconds may be at most ${invites.maxTtlSeconds}.`);
+  if (ttlSeconds > invites.maxTtlSeconds) throw new GatewayError('invalid_request', `ttlSeconds may be at most ${invites.maxTtlSeconds}.`);
   const features = body.features === undefined ? undefined : definedOnly(body.features);
   assertFeaturesAllowed(target, features);
   const view = await deps.invites.create({ location, role: body.role, uses: body.uses, ttlSeconds, label: body.label, lobbyBypass: body.lobbyBypass, features }, principalOf(caller));
@@ -205,7 +205,7 @@ export async function createInvite(deps: ApiDeps, caller: Caller, body: InviteRe
 export async function assertModerates(deps: Pick<ApiDeps, 'policy'>, identity: Identity, location: RoomLocation): Promise<void> {
   const decision = await deps.policy.decide({ identity, location });
   if (!decision.allow || decision.role !== 'moderator') {
-    throw new GatewayError(403, 'forbidden', 'Only moderators of this room can invite guests to it.', { detail: { rule: decision.rule } });
+    throw new GatewayError('forbidden', 'Only moderators of this room can invite guests to it.', { detail: { rule: decision.rule } });
   }
 }
 
@@ -217,7 +217,7 @@ export async function listInvites(deps: ApiDeps, caller: Caller): Promise<{ invi
 export async function revokeInvite(deps: ApiDeps, caller: Caller, id: string): Promise<void> {
   if (caller.kind === 'client') caller.client.assertOperation('invites');
   if (!(await deps.invites.revoke(id, principalOf(caller)))) {
-    throw new GatewayError(404, 'not_found', 'You have no invite with this id.', { level: 'debug' });
+    throw new GatewayError('not_found', 'You have no invite with this id.', { level: 'debug' });
   }
 }
 
@@ -225,7 +225,7 @@ export async function revokeInvite(deps: ApiDeps, caller: Caller, id: string): P
 function assertFeaturesAllowed(target: JitsiTarget, features: Readonly<Record<string, unknown>> | undefined): void {
   const refused = Object.keys(features ?? {}).filter((feature) => !target.allowedFeatures.has(feature));
   if (refused.length > 0) {
-    throw new GatewayError(400, 'invalid_request', `Feature${refused.length > 1 ? 's' : ''} ${refused.join(', ')} ${refused.length > 1 ? 'are' : 'is'} not enabled for this target.`);
+    throw new GatewayError('invalid_request', `Feature${refused.length > 1 ? 's' : ''} ${refused.join(', ')} ${refused.length > 1 ? 'are' : 'is'} not enabled for this target.`);
   }
 }
 

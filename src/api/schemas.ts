@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { namePattern } from '../config/schema.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { peopleInputSchema, peopleListInputSchema } from '../policy/rooms.js';
 import { AFFILIATIONS } from '../tokens/claims.js';
 import { JITSI_FEATURES, type JitsiFeature } from '../tokens/features.js';
@@ -184,11 +184,11 @@ function fastTokenRequest(body: Record<string, unknown>): TokenRequestBody | und
 /** `?target=` of a URL (room registry, invite page): absent, or one target name; else 400. */
 export function targetFromQuery(value: string | string[] | undefined): string | undefined {
   if (value !== undefined && (typeof value !== 'string' || !namePattern.test(value))) {
-    throw new GatewayError(400, 'invalid_request', 'The query parameter target must be one target name.');
+    throw new GatewayError('invalid_request', 'The query parameter target must be one target name.');
   }
   return value;
 }
 
 function throwInvalid(problems: string[]): never {
-  throw new GatewayError(400, 'invalid_request', `The request body is invalid: ${problems.join('; ')}.`, { detail: { problems: problems.length } });
+  throw new GatewayError('invalid_request', `The request body is invalid: ${problems.join('; ')}.`, { detail: { problems: problems.length } });
 }

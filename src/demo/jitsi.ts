@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { diagnose, DoctorSettingsError, type ProsodySettings } from '../doctor/prosody.js';
 import type { RouteFactory } from '../http/app.js';
 import { readJsonObject } from '../http/body.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { extendPagePolicy } from '../http/middleware/headers.js';
 import { html, jsonForScript, trusted } from '../pages/html.js';
 import { createPages, ThemedPages } from '../pages/pages.js';
@@ -164,7 +164,7 @@ export const standInJitsiRoutes: RouteFactory<StandInDeps> = (services) => {
     try {
       roomSafe = backendSafeRoomName(room);
     } catch (error) {
-      throw new GatewayError(400, 'invalid_room', `This room name cannot be used: ${error instanceof RoomNameError ? error.message : 'invalid'}.`);
+      throw new GatewayError('invalid_room', `This room name cannot be used: ${error instanceof RoomNameError ? error.message : 'invalid'}.`);
     }
     // Jitsi's tokenAuthUrl with its {room} and {state} placeholders filled in.
     const state = JSON.stringify(tenant ? { room, roomSafe, tenant } : { room, roomSafe });
@@ -219,13 +219,13 @@ export const standInJitsiRoutes: RouteFactory<StandInDeps> = (services) => {
 
   router.get('/:tenant/:room', (ctx) => {
     const tenant = ctx.params.tenant ?? '';
-    if (!TENANT.test(tenant)) throw new GatewayError(404, 'not_found', 'There is nothing at this address.');
+    if (!TENANT.test(tenant)) throw new GatewayError('not_found', 'There is nothing at this address.');
     render(ctx, tenant.toLowerCase(), ctx.params.room ?? '');
   });
 
   router.get('/:room', (ctx) => {
     const room = ctx.params.room ?? '';
-    if (room === 'check') throw new GatewayError(405, 'method_not_allowed', 'Use POST.');
+    if (room === 'check') throw new GatewayError('method_not_allowed', 'Use POST.');
     render(ctx, undefined, room);
   });
 
@@ -235,13 +235,13 @@ export const standInJitsiRoutes: RouteFactory<StandInDeps> = (services) => {
     const token = typeof body.token === 'string' ? body.token : '';
     const room = typeof body.room === 'string' ? body.room : '';
     const tenant = typeof body.tenant === 'string' && body.tenant !== '' ? body.tenant : undefined;
-    if (!token || !room) throw new GatewayError(400, 'invalid_request', 'token and room are required.');
+    if (!token || !room) throw new GatewayError('invalid_request', 'token and room are required.');
     const target = standInTarget(services);
     try {
       const report = await diagnose(token, prosodyFor(services, target, room, tenant));
       ctx.body = { verdict: report.verdict, rules: report.rules.map(({ rule, ok, message }) => ({ rule, ok, message })) };
     } catch (error) {
-      if (error instanceof DoctorSettingsError) throw new GatewayError(400, 'invalid_request', error.message);
+      if (error instanceof DoctorSettingsError) throw new GatewayError('invalid_request', error.message);
       throw error;
     }
   });

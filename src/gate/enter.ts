@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { personKeyOf } from '../identity/person.js';
 import { DONE, need, redirect, runSteps, type Flow, type Step } from '../login/flow.js';
 import { mintOrJoinAsGuest } from '../login/guest.js';
@@ -26,12 +26,12 @@ export interface EnterFlow extends Flow {
 }
 
 const expired = (reason: string) =>
-  new GatewayError(400, 'login_expired', 'This sign-in link has expired or was already used. Please open the meeting link again.', { detail: { reason }, level: 'info' });
+  new GatewayError('login_expired', 'This sign-in link has expired or was already used. Please open the meeting link again.', { detail: { reason }, level: 'info' });
 
 export const findEnterTarget = (name: string): Step<EnterFlow> =>
   function findEnterTarget(flow) {
     const target = flow.services.targets.get(name);
-    if (!target) throw new GatewayError(404, 'unknown_target', 'This sign-in link names no known Jitsi server.', { detail: { target: name.slice(0, 64) } });
+    if (!target) throw new GatewayError('unknown_target', 'This sign-in link names no known Jitsi server.', { detail: { target: name.slice(0, 64) } });
     flow.target = target;
   };
 

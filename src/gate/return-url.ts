@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
 
 /**
@@ -23,7 +23,7 @@ const JITSI_PATHS: ReadonlySet<string> = new Set([
   'colibri-ws', 'colibri-relay-ws', '_api', '_unlock', 'conference-request', 'room-census', 'about', 'sso', 'welcome',
 ]);
 
-const bad = (message: string, detail: Record<string, unknown>) => new GatewayError(400, 'invalid_request', message, { detail, level: 'info' });
+const bad = (message: string, detail: Record<string, unknown>) => new GatewayError('invalid_request', message, { detail, level: 'info' });
 
 /** The checked return URL (absolute, without fragment). Missing: the target's own URL. */
 export function checkReturnUrl(target: JitsiTarget, raw: string | undefined): URL {

@@ -1,5 +1,5 @@
 import { namePattern } from '../config/schema.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { chooseProvider, limitLoginStarts, startTransaction, type EntryFlow } from '../login/entry.js';
 import { chooseMember } from '../login/discovery.js';
 import { DONE, need, redirect, runSteps, type Step } from '../login/flow.js';
@@ -29,7 +29,7 @@ export interface SignInFlow extends EntryFlow {
 export const findGateTarget = (name: string): Step<SignInFlow> =>
   function findGateTarget(flow) {
     const target = namePattern.test(name) ? flow.services.targets.get(name) : undefined;
-    if (!target) throw new GatewayError(404, 'unknown_target', 'This sign-in link names no known Jitsi server.', { detail: { target: name.slice(0, 64) } });
+    if (!target) throw new GatewayError('unknown_target', 'This sign-in link names no known Jitsi server.', { detail: { target: name.slice(0, 64) } });
     flow.target = target;
   };
 
@@ -37,7 +37,7 @@ export const readReturnUrl: Step<SignInFlow> = function readReturnUrl(flow) {
   const target = need(flow.target, 'target');
   const returnUrl = checkReturnUrl(target, single(flow.http.query, 'rd'));
   const provider = single(flow.http.query, 'provider');
-  if (provider !== undefined && !namePattern.test(provider)) throw new GatewayError(404, 'unknown_provider', 'This sign-in link names no known sign-in provider.');
+  if (provider !== undefined && !namePattern.test(provider)) throw new GatewayError('unknown_provider', 'This sign-in link names no known sign-in provider.');
   const location = roomOf(target, returnUrl);
   flow.returnUrl = returnUrl;
   // The login's steps read these: a meeting when the return URL names one (room '' otherwise:

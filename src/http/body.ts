@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 
 /**
  * Reads a request body with a size limit and a content-type allow-list. Errors are 413/415/400
@@ -8,17 +8,17 @@ import { GatewayError } from './errors.js';
 export async function readBody(ctx: Context, options: { limit: number; types: readonly string[] }): Promise<string> {
   const type = (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
   if (!options.types.includes(type)) {
-    throw new GatewayError(415, 'unsupported_media_type', `Content-Type must be ${options.types.join(' or ')}.`);
+    throw new GatewayError('unsupported_media_type', `Content-Type must be ${options.types.join(' or ')}.`);
   }
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > options.limit) {
-    throw new GatewayError(413, 'payload_too_large', `The request body is larger than ${options.limit} bytes.`);
+    throw new GatewayError('payload_too_large', `The request body is larger than ${options.limit} bytes.`);
   }
   const buffer = await collect(ctx, options.limit);
   try {
     return UTF8.decode(buffer);
   } catch {
-    throw new GatewayError(400, 'invalid_request', 'The request body is not valid UTF-8.');
+    throw new GatewayError('invalid_request', 'The request body is not valid UTF-8.');
   }
 }
 
@@ -47,7 +47,7 @@ function collect(ctx: Context, limit: number): Promise<Buffer> {
       if (size > limit) {
         cleanup();
         req.destroy();
-        reject(new GatewayError(413, 'payload_too_large', `The request body is larger than ${limit} bytes.`));
+        reject(new GatewayError('payload_too_large', `The request body is larger than ${limit} bytes.`));
         return;
       }
       chunks.push(chunk);
@@ -77,7 +77,7 @@ function collect(ctx: Context, limit: number): Promise<Buffer> {
  * closed request"; nobody receives it) at info, so aborts never show up as 5xx in logs or metrics.
  */
 const prematureClose = () =>
-  new GatewayError(499, 'client_closed_request', 'The client closed the connection before the end of the request body.', { level: 'info' });
+  new GatewayError('client_closed_request', 'The client closed the connection before the end of the request body.', { level: 'info' });
 
 /** Reads and parses a JSON object body. */
 export async function readJsonObject(ctx: Context, limit: number): Promise<Record<string, unknown>> {
@@ -86,10 +86,10 @@ export async function readJsonObject(ctx: Context, limit: number): Promise<Recor
   try {
     value = JSON.parse(text);
   } catch {
-    throw new GatewayError(400, 'invalid_request', 'The request body is not valid JSON.');
+    throw new GatewayError('invalid_request', 'The request body is not valid JSON.');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new GatewayError(400, 'invalid_request', 'The request body must be a JSON object.');
+    throw new GatewayError('invalid_request', 'The request body must be a JSON object.');
   }
   return value as Record<string, unknown>;
 }

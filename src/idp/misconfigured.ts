@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 
 /**
  * A sign-in that fails because the gateway and the IdP disagree on settings (client
@@ -18,7 +18,6 @@ export interface Misconfiguration {
 
 export function idpMisconfigured(what: Misconfiguration): GatewayError {
   return new GatewayError(
-    502,
     'idp_error',
     `Sign-in with ${what.displayName} is misconfigured: the gateway and ${what.displayName} do not agree on their settings. Starting again will not help; please tell your administrator.`,
     {

@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { personKeyOf } from '../identity/person.js';
 import { checkIdentifiers } from '../identity/printable.js';
 import { claimNamesFor, withKeptClaims } from '../identity/kept-claims.js';
@@ -43,7 +43,7 @@ export interface CallbackFlow extends Flow {
 export const findProvider: Step<CallbackFlow> = function findProvider(flow) {
   const provider = flow.services.providers.get(flow.providerName);
   if (!provider) {
-    throw new GatewayError(404, 'unknown_provider', 'This sign-in answer is for a sign-in provider this service does not know.', {
+    throw new GatewayError('unknown_provider', 'This sign-in answer is for a sign-in provider this service does not know.', {
       detail: { provider: flow.providerName.slice(0, 64) },
     });
   }
@@ -82,7 +82,7 @@ export const landOnDefaultTarget: Step<CallbackFlow> = function landOnDefaultTar
 export const readTransactionId: Step<CallbackFlow> = function readTransactionId(flow) {
   const id = need(flow.provider, 'provider').transactionId(flow.http.query);
   if (!id) {
-    throw new GatewayError(400, 'login_expired', 'This sign-in answer does not say which sign-in it belongs to. Please go back to the meeting link and sign in again.', {
+    throw new GatewayError('login_expired', 'This sign-in answer does not say which sign-in it belongs to. Please go back to the meeting link and sign in again.', {
       detail: { reason: 'no transaction id in the callback' },
     });
   }
@@ -99,7 +99,7 @@ export const checkBrowserBinding: Step<CallbackFlow> = function checkBrowserBind
   // The transaction is used up whatever happens next: its binding leaves the cookie now.
   flow.out.cookies.push(releaseBinding(flow.services, flow.http.cookies, transaction.binding));
   const target = flow.services.targets.get(transaction.location.target);
-  if (!target) throw new GatewayError(400, 'login_expired', 'The meeting server of this sign-in is no longer configured. Please open the meeting link again.');
+  if (!target) throw new GatewayError('login_expired', 'The meeting server of this sign-in is no longer configured. Please open the meeting link again.');
   flow.target = target;
 };
 
@@ -128,7 +128,7 @@ export const checkIdentity: Step<CallbackFlow> = function checkIdentity(flow) {
   const checked = checkIdentifiers(result.identity);
   const provider = flow.providerName;
   if (checked.problem !== undefined) {
-    throw new GatewayError(502, 'idp_error', 'Your identity provider sent an identity the gateway cannot use. Please tell your administrator.', {
+    throw new GatewayError('idp_error', 'Your identity provider sent an identity the gateway cannot use. Please tell your administrator.', {
       level: 'warn',
       detail: { provider, reason: checked.problem, idLength: result.identity.id.length },
     });
@@ -146,7 +146,7 @@ export const refuseReplay: Step<CallbackFlow> = async function refuseReplay(flow
   if (!replay) return;
   const key = `login-replay:${flow.providerName}:${digest(replay.id)}`;
   if (!(await flow.services.store.putIfAbsent(key, '1', Math.max(1, Math.min(replay.ttlSeconds, 86_400))))) {
-    throw new GatewayError(400, 'login_expired', 'This sign-in answer was already used. Please go back to the meeting link and sign in again.', {
+    throw new GatewayError('login_expired', 'This sign-in answer was already used. Please go back to the meeting link and sign in again.', {
       detail: { provider: flow.providerName, reason: 'replayed assertion' },
       level: 'warn',
     });

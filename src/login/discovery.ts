@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { ProviderMember } from '../idp/provider.js';
 import { cookieOptions, serializeCookie } from '../session/cookies.js';
 import { DONE, need, page, type Step } from './flow.js';
@@ -75,7 +75,7 @@ function readLastChoice(flow: EntryFlow, provider: string, members: ReadonlyMap<
 
 /** After the provider is chosen: for a provider with members, which one (hint, else the discovery page). */
 function unknownMember(provider: { name: string; displayName: string }, hint: string): GatewayError {
-  return new GatewayError(400, 'invalid_request', `The sign-in link names an institution that ${provider.displayName} does not know. Choose your institution from the list instead.`, {
+  return new GatewayError('invalid_request', `The sign-in link names an institution that ${provider.displayName} does not know. Choose your institution from the list instead.`, {
     detail: { provider: provider.name, reason: 'entityID hint is not a member', entityID: hint.slice(0, 200) },
     level: 'warn',
   });
@@ -88,7 +88,7 @@ export const chooseMember: Step<EntryFlow> = async function chooseMember(flow) {
   if (!members && provider.findMember) {
     // Members that cannot be listed (MDQ): the login URL must name one.
     if (request.member === undefined) {
-      throw new GatewayError(400, 'invalid_request', `Sign-in with ${provider.displayName} starts from your institution's portal: open the meeting link from there, or ask your administrator for the sign-in link of your institution.`, {
+      throw new GatewayError('invalid_request', `Sign-in with ${provider.displayName} starts from your institution's portal: open the meeting link from there, or ask your administrator for the sign-in link of your institution.`, {
         detail: { provider: provider.name, reason: 'no entityID hint for a provider without a member list' },
         level: 'info',
       });

@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { IdentityProvider } from '../idp/provider.js';
 import type { JitsiTarget, RoomLocation } from '../tokens/target.js';
 import { digest } from '../session/cookies.js';
@@ -52,7 +52,7 @@ export const pickTarget: Step<EntryFlow> = function pickTarget(flow) {
     return;
   }
   const found = flow.services.targets.get(target);
-  if (!found) throw new GatewayError(404, 'unknown_target', 'This login link names no known Jitsi server.', { detail: { target } });
+  if (!found) throw new GatewayError('unknown_target', 'This login link names no known Jitsi server.', { detail: { target } });
   flow.target = found;
 };
 
@@ -126,12 +126,12 @@ export const chooseProvider: Step<EntryFlow> = function chooseProvider(flow) {
   const { providers } = flow.services;
   if (request.provider !== undefined) {
     const chosen = providers.get(request.provider);
-    if (!chosen) throw new GatewayError(404, 'unknown_provider', 'This login link names no known sign-in provider.', { detail: { provider: request.provider } });
+    if (!chosen) throw new GatewayError('unknown_provider', 'This login link names no known sign-in provider.', { detail: { provider: request.provider } });
     flow.provider = chosen;
     return;
   }
   if (providers.size === 0) {
-    throw new GatewayError(503, 'not_ready', 'No sign-in provider is configured on this login service.', { level: 'error' });
+    throw new GatewayError('not_ready', 'No sign-in provider is configured on this login service.', { level: 'error' });
   }
   if (providers.size === 1) {
     flow.provider = [...providers.values()][0];

@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { isPublicAddress, limitKey } from '../security/client-address.js';
 
 /**
@@ -38,8 +38,8 @@ export class LoginStartLimiter {
     const key = limitKey(address);
     const count = (this.counts.get(key) ?? 0) + 1;
     if (count > this.perMinute) {
-      throw new GatewayError(429, 'rate_limited', 'Too many sign-ins were started from your network in the last minute. Please wait a minute, then open the meeting link again.', {
-        headers: { 'Retry-After': String(60 - Math.floor((this.now() % 60_000) / 1000)) },
+      throw new GatewayError('rate_limited', 'Too many sign-ins were started from your network in the last minute. Please wait a minute, then open the meeting link again.', {
+        retryAfterSeconds: 60 - Math.floor((this.now() % 60_000) / 1000),
         detail: { reason: 'login starts per minute', address: key, limit: this.perMinute },
       });
     }

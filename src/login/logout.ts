@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { personKeyOf } from '../identity/person.js';
 import type { BackchannelLogout, IdentityProvider } from '../idp/provider.js';
 import type { JitsiTarget } from '../tokens/target.js';
@@ -101,7 +101,7 @@ export const checkConfirmation: Step<LogoutFlow> = function checkConfirmation(fl
   flow.out.cookies.push(clearCookie(cookie.name, cookie.options));
   const same = isCookieValue(fromForm) && fromForm.length === fromCookie.length && timingSafeEqual(Buffer.from(fromForm), Buffer.from(fromCookie));
   if (!same) {
-    throw new GatewayError(403, 'forbidden', 'This sign-out did not come from the sign-out page of this service. Open the sign-out link again and confirm there.', {
+    throw new GatewayError('forbidden', 'This sign-out did not come from the sign-out page of this service. Open the sign-out link again and confirm there.', {
       detail: { reason: fromCookie === '' ? 'confirmation cookie missing' : 'confirmation token does not match' },
     });
   }
@@ -110,7 +110,7 @@ export const checkConfirmation: Step<LogoutFlow> = function checkConfirmation(fl
 export const readLogoutRequest: Step<LogoutFlow> = function readLogoutRequest(flow) {
   const name = single(flow.http.query, 'target');
   const target = name === undefined ? flow.services.defaultTarget : flow.services.targets.get(name);
-  if (!target) throw new GatewayError(404, 'unknown_target', 'This logout link names no known Jitsi server.');
+  if (!target) throw new GatewayError('unknown_target', 'This logout link names no known Jitsi server.');
   flow.target = target;
   const inline = single(flow.http.query, 'inline');
   flow.inline = inline === '1' || inline === 'true';
@@ -203,7 +203,7 @@ export async function backchannelLogout(
 ): Promise<number> {
   const provider = flow.services.providers.get(flow.providerName);
   if (!provider?.backchannelLogout) {
-    throw new GatewayError(404, 'unknown_provider', 'No back-channel logout for this provider.', { detail: { provider: flow.providerName.slice(0, 64) } });
+    throw new GatewayError('unknown_provider', 'No back-channel logout for this provider.', { detail: { provider: flow.providerName.slice(0, 64) } });
   }
   return revokeNamed(flow, provider, await provider.backchannelLogout(body, contentType), 'back-channel logout');
 }
@@ -217,7 +217,7 @@ export async function backchannelLogout(
 export async function frontchannelLogout(flow: Flow & { providerName: string }, rawQuery: string): Promise<Outcome> {
   const provider = flow.services.providers.get(flow.providerName);
   if (!provider?.frontchannelLogout) {
-    throw new GatewayError(404, 'unknown_provider', 'No logout endpoint for this provider.', { detail: { provider: flow.providerName.slice(0, 64) } });
+    throw new GatewayError('unknown_provider', 'No logout endpoint for this provider.', { detail: { provider: flow.providerName.slice(0, 64) } });
   }
   const result = await provider.frontchannelLogout(rawQuery);
   if (result.sessionIndexes.length > 0) await revokeNamed(flow, provider, result, 'front-channel logout');
@@ -235,7 +235,7 @@ async function revokeNamed(flow: Flow, provider: IdentityProvider, named: Backch
   if (replay) {
     const key = `bcl-replay:${provider.name}:${createHash('sha256').update(replay.id).digest('base64url')}`;
     if (!(await flow.services.store.putIfAbsent(key, '1', Math.max(1, replay.ttlSeconds)))) {
-      throw new GatewayError(400, 'invalid_request', 'This logout token was already used.', { detail: { provider: provider.name } });
+      throw new GatewayError('invalid_request', 'This logout token was already used.', { detail: { provider: provider.name } });
     }
   }
   const revoked = await revokeIndexed(flow.services.store, provider.name, sessionIndexes.slice(0, 100));

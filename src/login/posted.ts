@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { randomBase64url } from '../security/random.js';
 import type { Store } from '../store/store.js';
 
@@ -25,7 +25,7 @@ export async function takePostedAnswer(store: Store, query: URLSearchParams): Pr
   const handles = query.getAll('posted');
   const handle = handles[0];
   const expired = (reason: string) =>
-    new GatewayError(400, 'login_expired', 'This sign-in answer has expired or was already used. Please go back to the meeting link and sign in again.', {
+    new GatewayError('login_expired', 'This sign-in answer has expired or was already used. Please go back to the meeting link and sign in again.', {
       detail: { reason },
     });
   if (handles.length !== 1 || handle === undefined || !HANDLE.test(handle)) throw expired(handles.length === 0 ? 'no posted answer (this provider answers by POST)' : 'malformed posted handle');

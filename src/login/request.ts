@@ -1,5 +1,5 @@
 import { namePattern } from '../config/schema.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { MAX_ROOM_INPUT_LENGTH } from '../tokens/room.js';
 import { NONCE, type AuthorizationRequest } from '../token-service/authorize.js';
 import { CODE_CHALLENGE } from '../token-service/pkce.js';
@@ -80,7 +80,7 @@ export interface LoginQuery {
 }
 
 const bad = (message: string, detail: Record<string, unknown> = {}) =>
-  new GatewayError(400, 'invalid_request', message, { detail });
+  new GatewayError('invalid_request', message, { detail });
 
 /**
  * The discovery parameters (src/login/discovery.ts): `entityID`, the member IdP a portal names, is
@@ -132,7 +132,7 @@ function optionalString(state: Record<string, unknown>, key: string, limit: numb
   if (typeof value !== 'string') throw bad(`The login request is malformed (state.${key} must be a string).`);
   if (value.length > limit) {
     if (key === 'room' || key === 'roomSafe') {
-      throw new GatewayError(400, 'invalid_room', `This room name cannot be used: the room name is longer than ${limit} characters.`, {
+      throw new GatewayError('invalid_room', `This room name cannot be used: the room name is longer than ${limit} characters.`, {
         detail: { roomLength: value.length },
       });
     }
@@ -161,7 +161,7 @@ export function parseLoginQuery(query: URLSearchParams): LoginQuery {
   const state = parseState(single(query, 'state'));
   const roomParam = single(query, 'room');
   if (roomParam !== undefined && roomParam.length > MAX_ROOM_INPUT_LENGTH) {
-    throw new GatewayError(400, 'invalid_room', `This room name cannot be used: the room name is longer than ${MAX_ROOM_INPUT_LENGTH} characters.`, {
+    throw new GatewayError('invalid_room', `This room name cannot be used: the room name is longer than ${MAX_ROOM_INPUT_LENGTH} characters.`, {
       detail: { roomLength: roomParam.length },
     });
   }
@@ -170,12 +170,12 @@ export function parseLoginQuery(query: URLSearchParams): LoginQuery {
   const tenant = optionalString(state, 'tenant', 256);
   // `{room}` is substituted unencoded by Jitsi, so `&` or `#` in a name cut it short: the JSON state is exact.
   const room = stateRoom || (roomParam !== '{room}' ? roomParam : undefined) || stateRoomSafe;
-  if (!room) throw new GatewayError(400, 'invalid_room', 'No room was named: open the meeting link again.');
+  if (!room) throw new GatewayError('invalid_room', 'No room was named: open the meeting link again.');
 
   const target = single(query, 'target');
-  if (target !== undefined && !namePattern.test(target)) throw new GatewayError(404, 'unknown_target', 'This login link names no known Jitsi server.');
+  if (target !== undefined && !namePattern.test(target)) throw new GatewayError('unknown_target', 'This login link names no known Jitsi server.');
   const provider = single(query, 'provider');
-  if (provider !== undefined && !namePattern.test(provider)) throw new GatewayError(404, 'unknown_provider', 'This login link names no known sign-in provider.');
+  if (provider !== undefined && !namePattern.test(provider)) throw new GatewayError('unknown_provider', 'This login link names no known sign-in provider.');
 
   const { member, search } = parseMemberQuery(query);
 

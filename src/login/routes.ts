@@ -5,7 +5,7 @@ import { readBody } from '../http/body.js';
 import type { EarlyRoute } from '../http/early.js';
 import { extendPagePolicy } from '../http/middleware/headers.js';
 import type { LoginDeps } from './deps.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { callback, callbackErrorContext } from './callback.js';
 import { parseCookies } from '../session/cookies.js';
 import { entryErrorContext, login } from './entry.js';
@@ -134,16 +134,7 @@ export async function run<F extends Flow>(
     outcome = await action(flow);
   } catch (error) {
     const context = error instanceof GatewayError && surroundings ? surroundings(flow) : undefined;
-    if (error instanceof GatewayError && context) {
-      throw new GatewayError(error.status, error.code, error.message, {
-        detail: error.detail,
-        level: error.level,
-        cause: error.cause,
-        headers: error.headers,
-        operatorMessage: error.operatorMessage,
-        context: { ...context, ...error.context },
-      });
-    }
+    if (error instanceof GatewayError && context) throw error.withContext(context);
     throw error;
   } finally {
     apply(ctx, flow.out, outcome);
@@ -207,7 +198,7 @@ export function loginRoutes(services: LoginDeps): Router {
 
   router.get('/auth/:provider/metadata', async (ctx) => {
     const provider = services.providers.get(String(ctx.params.provider ?? ''));
-    if (!provider?.metadata) throw new GatewayError(404, 'not_found', 'This sign-in provider publishes no metadata.');
+    if (!provider?.metadata) throw new GatewayError('not_found', 'This sign-in provider publishes no metadata.');
     const document = await provider.metadata();
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.type = document.contentType;

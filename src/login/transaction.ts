@@ -1,5 +1,5 @@
 import { randomBase64url } from '../security/random.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { LoginDeps } from './deps.js';
 import type { Store } from '../store/store.js';
 import type { RoomLocation } from '../tokens/target.js';
@@ -97,7 +97,7 @@ export async function saveTransaction(store: Store, id: string, transaction: Log
 }
 
 const expired = (detail: Record<string, unknown>) =>
-  new GatewayError(400, 'login_expired', 'This sign-in has expired or was already completed. Please go back to the meeting link and sign in again.', {
+  new GatewayError('login_expired', 'This sign-in has expired or was already completed. Please go back to the meeting link and sign in again.', {
     detail,
   });
 
@@ -122,7 +122,7 @@ export async function takeTransaction(store: Store, id: string): Promise<LoginTr
   const raw = await store.replace(`tx:${id}`, USED, USED_MARKER_SECONDS);
   if (raw === null) throw expired({ reason: 'unknown or expired transaction' });
   if (raw === USED) {
-    throw new GatewayError(400, 'login_expired', 'This sign-in link was already used. Please go back to the meeting link and sign in again.', {
+    throw new GatewayError('login_expired', 'This sign-in link was already used. Please go back to the meeting link and sign in again.', {
       detail: { reason: 'transaction already used (replayed callback)' },
       context: { reason: 'used' },
     });
@@ -163,13 +163,13 @@ function parseTransaction(raw: string): LoginTransaction | undefined {
 /** The transaction must have been started by this provider, in this browser. */
 export function checkTransaction(transaction: LoginTransaction, provider: string, cookies: ReadonlyMap<string, string>, cookie: BindingCookie): void {
   if (transaction.provider !== provider) {
-    throw new GatewayError(400, 'login_mismatch', 'This sign-in answer came from a different sign-in provider than the one the sign-in started with. Please go back to the meeting link and sign in again.', {
+    throw new GatewayError('login_mismatch', 'This sign-in answer came from a different sign-in provider than the one the sign-in started with. Please go back to the meeting link and sign in again.', {
       detail: { expected: transaction.provider, got: provider },
     });
   }
   const bindings = bindingValues(cookies, cookie);
   if (!bindings.some((binding) => digest(binding) === transaction.binding)) {
-    throw new GatewayError(400, 'login_mismatch', 'This sign-in was started in another browser (or its cookies were cleared). Please open the meeting link again in this browser.', {
+    throw new GatewayError('login_mismatch', 'This sign-in was started in another browser (or its cookies were cleared). Please open the meeting link again in this browser.', {
       detail: { reason: bindings.length > 0 ? 'binding cookie does not match' : 'binding cookie missing' },
       level: 'warn',
     });

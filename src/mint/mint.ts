@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { Identity } from '../identity/identity.js';
 import { personKeyOf } from '../identity/person.js';
 import type { Audit } from '../observability/audit.js';
@@ -60,14 +60,14 @@ export async function decideOrRefuse(
 ): Promise<Extract<Decision, { allow: true }>> {
   const decision = await services.policy.decide({ identity, location, prepared });
   if (!decision.allow) {
-    throw new GatewayError(403, 'access_denied', decision.message || 'You are not allowed to join this meeting.', {
+    throw new GatewayError('access_denied', decision.message || 'You are not allowed to join this meeting.', {
       detail: { person: personKeyOf(identity), room: location.room, tenant: location.tenant, rule: decision.rule },
       context: { reason: 'policy' },
       level: 'info',
     });
   }
   if (decision.host === false) {
-    throw new GatewayError(403, 'access_denied', services.config.policy.hosts?.message ?? 'Only the hosts of this meeting sign in here.', {
+    throw new GatewayError('access_denied', services.config.policy.hosts?.message ?? 'Only the hosts of this meeting sign in here.', {
       detail: { person: personKeyOf(identity), room: location.room, tenant: location.tenant, rule: decision.rule, reason: 'may join but not host (policy.hosts)' },
       context: { reason: NOT_A_HOST },
       level: 'info',

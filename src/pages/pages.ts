@@ -1,5 +1,5 @@
 import type { PageLanguage, UiConfig } from '../config/ui.js';
-import type { ErrorCode } from '../http/errors.js';
+import type { PublicErrorCode } from '../errors/gateway-error.js';
 import { html, jsonForScript, safeHref, trusted, type Html } from './html.js';
 import { negotiateLanguage, translator, type MessageKey, type Translate } from './i18n.js';
 import { renderDocument } from './layout.js';
@@ -47,7 +47,7 @@ export interface PagesOptions {
 }
 
 /** Error codes whose page offers "start again" when the error carries a retryUrl. */
-const RESTARTABLE = new Set<ErrorCode>([
+const RESTARTABLE = new Set<PublicErrorCode>([
   'invalid_request',
   'login_expired',
   'login_mismatch',
@@ -91,20 +91,20 @@ const STATUS_TEXT: Readonly<Record<InviteManagerPageInput['invites'][number]['st
 };
 
 /**
- * Every code the gateway can produce (exhaustive: a new ErrorCode fails tsc here). Each has a
+ * Every code the gateway can produce (exhaustive: a new PublicErrorCode fails tsc here). Each has a
  * title and a text in every catalogue: `error.<code>.title` / `.body` are checked against the
  * message keys wherever they are used.
  */
-const EVERY_CODE: Record<ErrorCode, true> = {
+const EVERY_CODE: Record<PublicErrorCode, true> = {
   invalid_request: true, invalid_room: true, unknown_tenant: true, unknown_target: true, unknown_provider: true, login_expired: true,
   login_mismatch: true, idp_error: true, idp_unavailable: true, access_denied: true, unauthorized: true, forbidden: true, not_found: true,
   method_not_allowed: true, client_closed_request: true, gone: true, payload_too_large: true, unsupported_media_type: true, rate_limited: true, store_unavailable: true,
   store_not_replicated: true, not_ready: true, internal_error: true,
 };
 
-export const ERROR_CODES = Object.keys(EVERY_CODE) as ErrorCode[];
+export const ERROR_CODES = Object.keys(EVERY_CODE) as PublicErrorCode[];
 
-function isErrorCode(code: string): code is ErrorCode {
+function isErrorCode(code: string): code is PublicErrorCode {
   return Object.hasOwn(EVERY_CODE, code);
 }
 
@@ -135,7 +135,7 @@ export class ThemedPages implements PageRenderer {
 
   errorPage(input: ErrorPageInput): string {
     const { language, t } = this.language(input.acceptLanguage);
-    const code: ErrorCode = isErrorCode(input.code) ? input.code : input.status >= 500 ? 'internal_error' : 'invalid_request';
+    const code: PublicErrorCode = isErrorCode(input.code) ? input.code : input.status >= 500 ? 'internal_error' : 'invalid_request';
     const context = input.context ?? {};
     const reason = `${code}:${context.reason ?? ''}`;
     const title = t(REASON_TITLE[reason] ?? `error.${code}.title`);

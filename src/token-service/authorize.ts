@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { personKeyOf } from '../identity/person.js';
 import { decideOrRefuse } from '../mint/mint.js';
 import type { LoadedSession } from '../session/session.js';
@@ -41,7 +41,7 @@ export const NONCE = /^[A-Za-z0-9._~-]{1,256}$/;
 export function clientForTarget(services: TokenServiceDeps, target: JitsiTarget): SsoClient {
   const client = services.tokenService.clients.forTarget(target.name);
   if (!client) {
-    throw new GatewayError(400, 'invalid_request', "This meeting server is not set up for Jitsi's inline sign-in (config.sso).", {
+    throw new GatewayError('invalid_request', "This meeting server is not set up for Jitsi's inline sign-in (config.sso).", {
       detail: { target: target.name, reason: 'code_challenge sent for a target without sso' },
     });
   }

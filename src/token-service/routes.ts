@@ -1,7 +1,8 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/body.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { statusOf } from '../http/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { TokenServiceDeps } from './deps.js';
 import { StoreUnavailableError } from '../store/store.js';
@@ -42,7 +43,7 @@ function noStore(ctx: Context): void {
 function oauthError(thrown: unknown): OAuthError | undefined {
   if (thrown instanceof OAuthError) return thrown;
   if (thrown instanceof StoreUnavailableError) return new OAuthError('temporarily_unavailable', 'The sign-in service cannot reach its state store right now. Please try again in a moment.', { reason: thrown.message });
-  if (thrown instanceof GatewayError && thrown.status < 500) return Object.assign(new OAuthError('invalid_request', thrown.message), { status: thrown.status });
+  if (thrown instanceof GatewayError && statusOf(thrown) < 500) return Object.assign(new OAuthError('invalid_request', thrown.message), { status: statusOf(thrown) });
   return undefined;
 }
 

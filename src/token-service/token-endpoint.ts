@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { Identity } from '../identity/identity.js';
 import { personKeyOf, type PersonKey } from '../identity/person.js';
 import { mintForRoom } from '../mint/mint.js';

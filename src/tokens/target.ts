@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TargetConfig, ProsodyAlgorithm } from './settings.js';
 import type { Keyring } from '../keys/keyring.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { buildClaims, claimsSerializer, type JitsiClaims, type TokenUser } from './claims.js';
 import { filterFeatures } from './features.js';
 import { backendSafeRoomName, normalizeTenant, RoomNameError } from './room.js';
@@ -77,13 +77,13 @@ export class JitsiTarget {
       safe = backendSafeRoomName(room);
     } catch (error) {
       const reason = error instanceof RoomNameError ? error.message : 'invalid room name';
-      throw new GatewayError(400, 'invalid_room', `This room name cannot be used: ${reason}.`, {
+      throw new GatewayError('invalid_room', `This room name cannot be used: ${reason}.`, {
         detail: { target: this.name, roomLength: typeof room === 'string' ? room.length : 0 },
       });
     }
     if (tenant === undefined || tenant === '') {
       if (!this.config.rootRooms) {
-        throw new GatewayError(400, 'unknown_tenant', 'Rooms on this Jitsi server must be opened under a tenant (…/tenant/room).', {
+        throw new GatewayError('unknown_tenant', 'Rooms on this Jitsi server must be opened under a tenant (…/tenant/room).', {
           detail: { target: this.name },
         });
       }
@@ -91,7 +91,7 @@ export class JitsiTarget {
     }
     const lower = typeof tenant === 'string' ? normalizeTenant(tenant) : '';
     if (!this.tenants.has(lower)) {
-      throw new GatewayError(400, 'unknown_tenant', 'This tenant is not served by this login gateway.', {
+      throw new GatewayError('unknown_tenant', 'This tenant is not served by this login gateway.', {
         detail: { target: this.name, tenantLength: String(tenant).length },
       });
     }
@@ -117,7 +117,7 @@ export class JitsiTarget {
     const { location } = request;
     if (location.target !== this.name) throw new Error('location belongs to another target');
     if (location.room === '*' || location.room === '' || location.tenant === '*') {
-      throw new GatewayError(400, 'invalid_room', 'Tokens are only issued for one named room.');
+      throw new GatewayError('invalid_room', 'Tokens are only issued for one named room.');
     }
     const claims = buildClaims({
       issuer: this.issuer,

@@ -1,6 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseBody, parseTokenRequest, tokenRequestSchema } from '../../src/api/schemas.js';
+import { GatewayError } from '../../src/errors/gateway-error.js';
+import { answerOf } from '../../src/http/errors.js';
 
 /**
  * parseTokenRequest is a hand-written check in front of tokenRequestSchema (the hot path of
@@ -16,7 +18,7 @@ function outcome(parse: (body: Record<string, unknown>) => unknown, body: Record
     const ok = parse(body);
     return { ok, keys: JSON.stringify(Object.keys(ok as object)) + JSON.stringify(Object.keys((ok as { user?: object }).user ?? {})) };
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error), status: (error as { status?: number }).status };
+    return { error: error instanceof Error ? error.message : String(error), status: error instanceof GatewayError ? answerOf(error).status : undefined };
   }
 }
 

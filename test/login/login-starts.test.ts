@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/http/errors.js';
+import { GatewayError } from '../../src/errors/gateway-error.js';
+import { answerOf } from '../../src/http/errors.js';
 import { LoginStartLimiter } from '../../src/login/login-starts.js';
 import { clientAddress, isPublicAddress, limitKey, normalizeAddress } from '../../src/security/client-address.js';
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';
@@ -80,9 +81,9 @@ describe('LoginStartLimiter', () => {
     const limiter = new LoginStartLimiter(3, () => now);
     for (let i = 0; i < 3; i++) expect(refused(limiter, '203.0.113.7')).toBeUndefined();
     const error = refused(limiter, '203.0.113.7');
-    expect(error?.status).toBe(429);
+    expect(error && answerOf(error).status).toBe(429);
     expect(error?.code).toBe('rate_limited');
-    expect(error?.headers).toEqual({ 'Retry-After': '45' });
+    expect(error && answerOf(error).headers).toEqual({ 'Retry-After': '45' });
     expect(refused(limiter, '198.51.100.1')).toBeUndefined(); // another address has its own count
     expect(refused(limiter, '2001:db8::1')).toBeUndefined();
     now += 45_000; // the next minute
@@ -103,7 +104,8 @@ describe('LoginStartLimiter', () => {
     const limiter = new LoginStartLimiter(2);
     expect(refused(limiter, '2001:db8::1')).toBeUndefined();
     expect(refused(limiter, '2001:db8::2')).toBeUndefined();
-    expect(refused(limiter, '2001:db8::3')?.status).toBe(429);
+    const error = refused(limiter, '2001:db8::3');
+    expect(error && answerOf(error).status).toBe(429);
   });
 });
 

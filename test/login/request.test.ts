@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTargets } from '../../src/tokens/targets.js';
-import { GatewayError } from '../../src/http/errors.js';
+import { GatewayError } from '../../src/errors/gateway-error.js';
+import { answerOf } from '../../src/http/errors.js';
 import { deliver, withScheme } from '../../src/login/deliver.js';
 import { parseCookies, serializeCookie } from '../../src/session/cookies.js';
 import { configOverrides, parseLoginQuery, type LoginQuery } from '../../src/login/request.js';
@@ -15,7 +16,7 @@ function refusal(query: URLSearchParams): { status: number; code: string; messag
   try {
     parseLoginQuery(query);
   } catch (error) {
-    if (error instanceof GatewayError) return { status: error.status, code: error.code, message: error.message };
+    if (error instanceof GatewayError) return { status: answerOf(error).status, code: answerOf(error).code, message: error.message };
     throw error;
   }
   throw new Error('not refused');

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'v
 import { ApiAuthenticator, MAX_SCRYPT_FAILURES_PER_MINUTE } from '../../src/api/auth.js';
 import { createApiClients } from '../../src/api/clients.js';
 import { apiClientSchema } from '../../src/config/api.js';
-import { GatewayError } from '../../src/http/errors.js';
+import { GatewayError } from '../../src/errors/gateway-error.js';
+import { answerOf } from '../../src/http/errors.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { CasBrowser, casPolicy, casProviders } from '../support/cas-gateway.js';
 import { ensureLemonldap, type LemonldapInstance } from '../support/lemonldap.js';
@@ -99,7 +100,7 @@ describe('the lockout', () => {
       await attempt;
       return 'ok';
     } catch (error) {
-      if (error instanceof GatewayError) return error.status;
+      if (error instanceof GatewayError) return answerOf(error).status;
       throw error;
     }
   };

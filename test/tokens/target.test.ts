@@ -2,7 +2,8 @@ import { createPublicKey } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createTargets } from '../../src/tokens/targets.js';
-import { GatewayError } from '../../src/http/errors.js';
+import { GatewayError } from '../../src/errors/gateway-error.js';
+import { answerOf } from '../../src/http/errors.js';
 import { parseConfig } from '../../src/config/load.js';
 import { hsSettings, rsaPem, rsSettings } from '../support/config.js';
 
@@ -112,7 +113,7 @@ describe('Jitsi token contract', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(GatewayError);
       expect((error as GatewayError).code).toBe(code);
-      expect((error as GatewayError).status).toBe(400);
+      expect(answerOf(error as GatewayError).status).toBe(400);
     }
   });
 

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { createTargets } from '../../tokens/targets.js';
-import { GatewayError } from '../../http/errors.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import { guard, parse, UsageError } from '../args.js';
 
 /** Mints one token for a room from the command line; prints the JWT alone on stdout. */

@@ -1,7 +1,7 @@
 import { Router } from '@koa/router';
 import type { PublishedKey } from '../../keys/keyring.js';
 import type { HttpDeps } from '../deps.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import type { FixedAnswer } from '../fixed-answers.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -66,7 +66,7 @@ export function keyRoutes(services: HttpDeps): Router {
   router.get('/asap/:name', (ctx) => {
     const match = /^([0-9a-f]{64})\.pem$/.exec(ctx.params.name ?? '');
     const key = match ? byAsapName.get(match[1] ?? '') : undefined;
-    if (!key) throw new GatewayError(404, 'not_found', 'No such key.', { level: 'debug', detail: { asap: String(ctx.params.name).slice(0, 80) } });
+    if (!key) throw new GatewayError('not_found', 'No such key.', { level: 'debug', detail: { asap: String(ctx.params.name).slice(0, 80) } });
     ctx.type = 'application/x-pem-file';
     ctx.set('Cache-Control', `public, max-age=${allMaxAge}`);
     ctx.body = key.pem;
@@ -81,7 +81,7 @@ export function keyRoutes(services: HttpDeps): Router {
   router.get('/jwks/:target', (ctx) => {
     const name = /^([a-z][a-z0-9-]*)\.json$/.exec(ctx.params.target ?? '')?.[1];
     const jwks = name ? perTarget.get(name) : undefined;
-    if (!jwks) throw new GatewayError(404, 'not_found', 'No such target or it publishes no keys.', { level: 'debug' });
+    if (!jwks) throw new GatewayError('not_found', 'No such target or it publishes no keys.', { level: 'debug' });
     ctx.type = 'application/json';
     ctx.set('Cache-Control', `public, max-age=${jwks.maxAge}`);
     ctx.body = jwks.body;

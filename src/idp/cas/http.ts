@@ -1,4 +1,4 @@
-import { GatewayError } from '../../http/errors.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 
 /**
  * One bounded GET to the CAS server: a hard time limit for the whole exchange (connect, headers and
@@ -27,12 +27,12 @@ export async function boundedGet(url: string, options: BoundedGetOptions): Promi
 
   const unreachable = (error: unknown): GatewayError => {
     if (timeout.aborted) {
-      return new GatewayError(504, 'idp_unavailable', `${displayName} did not answer in time. Please try again in a moment.`, {
+      return new GatewayError('idp_timeout', `${displayName} did not answer in time. Please try again in a moment.`, {
         detail: detail({ timeoutMs }),
         cause: error,
       });
     }
-    return new GatewayError(502, 'idp_unavailable', `${displayName} cannot be reached right now. Please try again in a moment.`, {
+    return new GatewayError('idp_unavailable', `${displayName} cannot be reached right now. Please try again in a moment.`, {
       detail: detail({ error: describe(error) }),
       cause: error,
     });
@@ -51,14 +51,14 @@ export async function boundedGet(url: string, options: BoundedGetOptions): Promi
   }
 
   const tooLarge = (received: number | string) =>
-    new GatewayError(502, 'idp_error', `${displayName} sent an answer that is too large to be a CAS answer.`, {
+    new GatewayError('idp_error', `${displayName} sent an answer that is too large to be a CAS answer.`, {
       detail: detail({ maxBytes, received }),
     });
 
   if (response.status !== 200) {
     local.abort();
     await response.body?.cancel().catch(() => undefined);
-    throw new GatewayError(502, 'idp_error', `${displayName} answered the sign-in check with an error (HTTP ${response.status}).`, {
+    throw new GatewayError('idp_error', `${displayName} answered the sign-in check with an error (HTTP ${response.status}).`, {
       detail: detail({ status: response.status }),
     });
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GatewayError, type ErrorCode } from '../../http/errors.js';
+import { GatewayError, type ErrorCode } from '../../errors/gateway-error.js';
 import type { Identity } from '../../identity/identity.js';
 import { idpMisconfigured } from '../misconfigured.js';
 import type { BackchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart } from '../provider.js';
@@ -39,7 +39,6 @@ export const VALIDATE_PATHS: Record<CasVersion, string> = {
 };
 
 interface FailureMapping {
-  status: number;
   code: ErrorCode;
   message: (displayName: string) => string;
   level?: 'info' | 'warn' | 'error';
@@ -53,53 +52,45 @@ const startAgain = 'Please go back to the meeting link and sign in again.';
 export const CAS_FAILURES: Record<string, FailureMapping> = {
   INVALID_TICKET: {
     operator: 'CAS answered INVALID_TICKET: the ticket is unknown to the CAS server, already validated or expired before validation (Apereo CAS service tickets live 10 s by default); when it happens to everyone, check that all CAS nodes share one ticket registry and that the gateway validates at the same CAS as the browser signs in (baseUrl)',
-    status: 400,
     code: 'login_expired',
     message: (idp) => `Your sign-in at ${idp} could not be confirmed: the sign-in ticket is unknown, already used or expired. ${startAgain}`,
     level: 'warn',
   },
   INVALID_TICKET_SPEC: {
     operator: 'CAS answered INVALID_TICKET_SPEC: the ticket does not meet the validation request (e.g. renew asked but the login was single sign-on); check renew',
-    status: 400,
     code: 'login_expired',
     message: (idp) => `Your sign-in at ${idp} could not be confirmed: the sign-in ticket does not meet the requirements of this service. ${startAgain}`,
     level: 'warn',
   },
   INVALID_SERVICE: {
     operator: 'CAS answered INVALID_SERVICE: the ticket was issued for another service URL than the one validated (the gateway validates with exactly the service it sent to /login); one occurrence is a ticket brought to the wrong sign-in, refused; if it happens to everyone, the CAS server or a proxy rewrites the service URL (check publicUrl and the service registry entry)',
-    status: 400,
     code: 'login_expired',
     message: (idp) => `Your sign-in at ${idp} was issued for a different address and cannot be used here. ${startAgain}`,
     level: 'warn',
   },
   INVALID_REQUEST: {
     operator: 'CAS answered INVALID_REQUEST: the validation request lacked service or ticket (a bug or a proxy stripping the query)',
-    status: 502,
     code: 'idp_error',
     message: (idp) => `${idp} refused the sign-in check as incomplete. Please try again; if it keeps happening, tell your administrator.`,
   },
   UNAUTHORIZED_SERVICE: {
     operator: 'CAS answered UNAUTHORIZED_SERVICE: the service URL is not registered at the CAS server; register <publicUrl>/auth/<provider>/callback (as a prefix or pattern: the gateway adds ?tx=…)',
-    status: 403,
     code: 'access_denied',
     message: (idp) => `${idp} does not allow signing in to this service. If you think this is wrong, contact your administrator.`,
     level: 'warn',
   },
   UNAUTHORIZED_SERVICE_PROXY: {
     operator: 'CAS answered UNAUTHORIZED_SERVICE_PROXY: the service is not allowed proxy authentication',
-    status: 502,
     code: 'idp_error',
     message: (idp) => `${idp} refused the sign-in check (proxy authentication not allowed). Tell your administrator.`,
   },
   INVALID_PROXY_CALLBACK: {
     operator: 'CAS answered INVALID_PROXY_CALLBACK',
-    status: 502,
     code: 'idp_error',
     message: (idp) => `${idp} refused the sign-in check (invalid proxy callback). Tell your administrator.`,
   },
   INTERNAL_ERROR: {
     operator: 'CAS answered INTERNAL_ERROR: see the CAS server logs',
-    status: 502,
     code: 'idp_error',
     message: (idp) => `${idp} had an internal error while confirming your sign-in. Please try again in a moment.`,
   },
@@ -107,7 +98,6 @@ export const CAS_FAILURES: Record<string, FailureMapping> = {
 
 const UNKNOWN_FAILURE: FailureMapping = {
     operator: 'CAS answered an unknown failure code',
-  status: 502,
   code: 'idp_error',
   message: (idp) => `${idp} could not confirm your sign-in. Please try again; if it keeps happening, tell your administrator.`,
 };
@@ -141,7 +131,7 @@ class CasProvider implements IdentityProvider {
 
   async startLogin(request: LoginRequest): Promise<LoginStart> {
     if (!TX_PATTERN.test(request.transactionId)) {
-      throw new GatewayError(500, 'internal_error', 'The sign-in could not be started.', {
+      throw new GatewayError('internal_error', 'The sign-in could not be started.', {
         detail: { provider: this.name, problem: 'transaction id does not match the CAS tx pattern' },
       });
     }
@@ -159,25 +149,25 @@ class CasProvider implements IdentityProvider {
   async finishLogin(finish: LoginFinish): Promise<LoginResult> {
     const service = finish.secrets.service;
     if (!service) {
-      throw new GatewayError(500, 'internal_error', 'The sign-in could not be completed.', {
+      throw new GatewayError('internal_error', 'The sign-in could not be completed.', {
         detail: { provider: this.name, problem: 'transaction has no CAS service URL (secrets.service)' },
       });
     }
     const tickets = finish.params.getAll('ticket');
     if (tickets.length === 0) {
       if (this.settings.gateway && finish.secrets.renew !== 'true') {
-        throw new GatewayError(403, 'access_denied', `You are not signed in at ${this.displayName}. Sign in there first, then open the meeting link again.`, {
+        throw new GatewayError('access_denied', `You are not signed in at ${this.displayName}. Sign in there first, then open the meeting link again.`, {
           detail: { provider: this.name, reason: 'cas_gateway_no_session' },
           context: { reason: 'not_signed_in' },
         });
       }
-      throw new GatewayError(400, 'invalid_request', `The answer from ${this.displayName} did not contain a sign-in ticket. ${startAgain}`, {
+      throw new GatewayError('invalid_request', `The answer from ${this.displayName} did not contain a sign-in ticket. ${startAgain}`, {
         detail: { provider: this.name, reason: 'no ticket parameter' },
       });
     }
     const ticket = tickets[0] as string;
     if (tickets.length > 1 || !SERVICE_TICKET_PATTERN.test(ticket)) {
-      throw new GatewayError(400, 'invalid_request', `The sign-in ticket from ${this.displayName} is not valid. ${startAgain}`, {
+      throw new GatewayError('invalid_request', `The sign-in ticket from ${this.displayName} is not valid. ${startAgain}`, {
         detail: {
           provider: this.name,
           reason: tickets.length > 1 ? 'more than one ticket parameter' : 'ticket has an invalid format',
@@ -204,13 +194,13 @@ class CasProvider implements IdentityProvider {
     const result: CasValidation = version === '1.0' ? parseCas1Response(body) : parseServiceResponse(body);
     const ticketRef = ticketFingerprint(ticket);
     if (result.ok === 'malformed') {
-      throw new GatewayError(502, 'idp_error', `${this.displayName} sent an answer the gateway cannot read. Please try again; if it keeps happening, tell your administrator.`, {
+      throw new GatewayError('idp_error', `${this.displayName} sent an answer the gateway cannot read. Please try again; if it keeps happening, tell your administrator.`, {
         detail: { provider: this.name, version, reason: result.reason, bytes: body.length, ticket: ticketRef },
       });
     }
     if (result.ok === false) {
       const mapping = CAS_FAILURES[result.code] ?? UNKNOWN_FAILURE;
-      throw new GatewayError(mapping.status, mapping.code, mapping.message(this.displayName), {
+      throw new GatewayError(mapping.code, mapping.message(this.displayName), {
         detail: { provider: this.name, version, casCode: result.code, casMessage: result.message.split(ticket).join(`<ticket ${ticketRef}>`), ticket: ticketRef, service: service.split('?')[0] },
         operatorMessage: `${this.name}: ${mapping.operator}`,
         ...(mapping.level ? { level: mapping.level } : {}),
@@ -231,7 +221,7 @@ class CasProvider implements IdentityProvider {
     try {
       ticket = parseLogoutRequest(sloXmlFromBody(body, contentType));
     } catch (error) {
-      throw new GatewayError(400, 'invalid_request', 'This is not a valid CAS logout request.', {
+      throw new GatewayError('invalid_request', 'This is not a valid CAS logout request.', {
         detail: { provider: this.name, reason: error instanceof SloError ? error.message : 'cannot be read', bytes: body.length },
       });
     }
@@ -303,10 +293,10 @@ export function buildServiceUrl(callbackUrl: string, transactionId: string): str
   try {
     url = new URL(callbackUrl);
   } catch {
-    throw new GatewayError(500, 'internal_error', 'The sign-in could not be started.', { detail: { problem: 'callbackUrl is not an absolute URL' } });
+    throw new GatewayError('internal_error', 'The sign-in could not be started.', { detail: { problem: 'callbackUrl is not an absolute URL' } });
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash || url.searchParams.has('tx') || url.searchParams.has('ticket')) {
-    throw new GatewayError(500, 'internal_error', 'The sign-in could not be started.', {
+    throw new GatewayError('internal_error', 'The sign-in could not be started.', {
       detail: { problem: 'callbackUrl must be http(s) without fragment, tx or ticket parameters' },
     });
   }

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { GatewayError } from '../../http/errors.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import { idpMisconfigured } from '../misconfigured.js';
 import type { OidcProviderSettings } from './settings.js';
 
@@ -226,10 +226,10 @@ export class DiscoveryCache {
     if (this.lastMismatch) {
       return idpMisconfigured({ provider: this.provider, displayName: this.displayName, problem: this.lastMismatch.message, fix: this.lastMismatch.fix, detail: { stage: 'discovery' } });
     }
-    return new GatewayError(502, 'idp_unavailable', `Sign-in with ${this.displayName} is unavailable right now: ${this.displayName} cannot be reached. Please try again in a moment.`, {
+    return new GatewayError('idp_unavailable', `Sign-in with ${this.displayName} is unavailable right now: ${this.displayName} cannot be reached. Please try again in a moment.`, {
       level: 'warn',
       detail: { provider: this.provider, reason: this.lastError ?? 'discovery not loaded' },
-      headers: { 'Retry-After': '5' },
+      retryAfterSeconds: 5,
     });
   }
 

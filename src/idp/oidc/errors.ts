@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { GatewayError } from '../../http/errors.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import { idpMisconfigured } from '../misconfigured.js';
 import type { IdTokenProblem } from './id-token-claims.js';
 
@@ -123,7 +123,7 @@ function misconfiguration(error: unknown, provider: string, displayName: string,
 /** An ID token the gateway's own checks refuse (src/idp/oidc/id-token-claims.ts). */
 export function idTokenRefused(problem: IdTokenProblem, provider: string, displayName: string, settings: FailureSettings): GatewayError {
   if (problem.claim === 'iat') return idpFailureWithClock({ provider, displayName }, 'iat', 'issued in the future', -problem.skewSeconds, settings);
-  return new GatewayError(400, 'invalid_request', `The sign-in answer from ${displayName} could not be verified: ${CLAIM_MESSAGES.azp}. ${startAgain}`, {
+  return new GatewayError('invalid_request', `The sign-in answer from ${displayName} could not be verified: ${CLAIM_MESSAGES.azp}. ${startAgain}`, {
     level: 'warn',
     detail: { provider, stage: 'authorization code exchange', check: 'azp', claim: 'azp' },
   });
@@ -153,11 +153,11 @@ export function idpFailure(error: unknown, provider: string, displayName: string
   if (error instanceof client.AuthorizationResponseError) {
     const code = error.error;
     if (REFUSALS.has(code)) {
-      return new GatewayError(403, 'access_denied', `The sign-in at ${displayName} was cancelled or refused (${code}). ${startAgain}`, {
+      return new GatewayError('access_denied', `The sign-in at ${displayName} was cancelled or refused (${code}). ${startAgain}`, {
         detail: detail({ error: code, description: error.error_description?.slice(0, 300) }),
       });
     }
-    return new GatewayError(502, 'idp_error', `${displayName} reported an error during sign-in (${safeCode(code)}). Please try again; if it keeps happening, tell your administrator.`, {
+    return new GatewayError('idp_error', `${displayName} reported an error during sign-in (${safeCode(code)}). Please try again; if it keeps happening, tell your administrator.`, {
       level: 'warn',
       detail: detail({ error: code, description: error.error_description?.slice(0, 300) }),
     });
@@ -165,11 +165,11 @@ export function idpFailure(error: unknown, provider: string, displayName: string
 
   if (error instanceof client.ResponseBodyError) {
     if (error.error === 'invalid_grant') {
-      return new GatewayError(400, 'login_expired', `${displayName} did not accept the sign-in answer: it is invalid, expired or was already used. ${startAgain}`, {
+      return new GatewayError('login_expired', `${displayName} did not accept the sign-in answer: it is invalid, expired or was already used. ${startAgain}`, {
         detail: detail({ error: error.error, status: error.status, description: error.error_description?.slice(0, 300) }),
       });
     }
-    return new GatewayError(502, 'idp_error', `${displayName} refused the gateway's request (${safeCode(error.error)}). If it keeps happening, tell your administrator.`, {
+    return new GatewayError('idp_error', `${displayName} refused the gateway's request (${safeCode(error.error)}). If it keeps happening, tell your administrator.`, {
       level: 'error',
       detail: detail({ error: error.error, status: error.status, description: error.error_description?.slice(0, 300) }),
     });
@@ -178,9 +178,9 @@ export function idpFailure(error: unknown, provider: string, displayName: string
   if (error instanceof client.ClientError) {
     switch (error.code) {
       case 'OAUTH_TIMEOUT':
-        return new GatewayError(504, 'idp_unavailable', `${displayName} did not answer in time. Please try again in a moment.`, { level: 'warn', detail: detail() });
+        return new GatewayError('idp_timeout', `${displayName} did not answer in time. Please try again in a moment.`, { level: 'warn', detail: detail() });
       case 'OAUTH_ABORT':
-        return new GatewayError(502, 'idp_unavailable', `${displayName} cannot be reached right now. Please try again in a moment.`, { level: 'warn', detail: detail() });
+        return new GatewayError('idp_unavailable', `${displayName} cannot be reached right now. Please try again in a moment.`, { level: 'warn', detail: detail() });
       case 'OAUTH_JWT_CLAIM_COMPARISON_FAILED':
       case 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED':
       case 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED':
@@ -188,7 +188,7 @@ export function idpFailure(error: unknown, provider: string, displayName: string
       case 'OAUTH_KEY_SELECTION_FAILED': {
         const claim = failedClaim(error);
         const reason = (claim && CLAIM_MESSAGES[claim]) ?? error.message;
-        return new GatewayError(400, 'invalid_request', `The sign-in answer from ${displayName} could not be verified: ${reason}. ${startAgain}`, {
+        return new GatewayError('invalid_request', `The sign-in answer from ${displayName} could not be verified: ${reason}. ${startAgain}`, {
           level: 'warn',
           detail: detail({ check: error.code, claim, reason: describeCause(error) }),
         });
@@ -196,12 +196,12 @@ export function idpFailure(error: unknown, provider: string, displayName: string
       case 'OAUTH_RESPONSE_IS_NOT_CONFORM':
       case 'OAUTH_RESPONSE_IS_NOT_JSON':
       case 'OAUTH_PARSE_ERROR':
-        return new GatewayError(502, 'idp_error', `${displayName} sent an answer the gateway cannot use. Please try again; if it keeps happening, tell your administrator.`, {
+        return new GatewayError('idp_error', `${displayName} sent an answer the gateway cannot use. Please try again; if it keeps happening, tell your administrator.`, {
           level: 'warn',
           detail: detail({ check: error.code, reason: describeCause(error) }),
         });
       default:
-        return new GatewayError(502, 'idp_error', `Signing in at ${displayName} failed. Please try again; if it keeps happening, tell your administrator.`, {
+        return new GatewayError('idp_error', `Signing in at ${displayName} failed. Please try again; if it keeps happening, tell your administrator.`, {
           level: 'error',
           detail: detail({ check: error.code, reason: describeCause(error) }),
         });
@@ -210,13 +210,13 @@ export function idpFailure(error: unknown, provider: string, displayName: string
 
   if (error instanceof TypeError || (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))) {
     const timeout = error.name === 'TimeoutError';
-    return new GatewayError(timeout ? 504 : 502, 'idp_unavailable', timeout ? `${displayName} did not answer in time. Please try again in a moment.` : `${displayName} cannot be reached right now. Please try again in a moment.`, {
+    return new GatewayError(timeout ? 'idp_timeout' : 'idp_unavailable', timeout ? `${displayName} did not answer in time. Please try again in a moment.` : `${displayName} cannot be reached right now. Please try again in a moment.`, {
       level: 'warn',
       detail: detail({ reason: describeCause(error) }),
     });
   }
 
-  return new GatewayError(502, 'idp_error', `Signing in at ${displayName} failed. Please try again; if it keeps happening, tell your administrator.`, {
+  return new GatewayError('idp_error', `Signing in at ${displayName} failed. Please try again; if it keeps happening, tell your administrator.`, {
     level: 'error',
     detail: detail({ reason: describeCause(error) }),
     cause: error,

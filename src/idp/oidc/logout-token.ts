@@ -1,5 +1,5 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { GatewayError } from '../../http/errors.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 
 /**
  * OpenID Connect Back-Channel Logout 1.0, §2.6: the checks on a logout token. Everything that is
@@ -30,7 +30,7 @@ export interface LogoutSubject {
 }
 
 const invalid = (reason: string, detail: Record<string, unknown> = {}) =>
-  new GatewayError(400, 'invalid_request', `The logout token was rejected: ${reason}.`, { level: 'warn', detail: { reason, ...detail } });
+  new GatewayError('invalid_request', `The logout token was rejected: ${reason}.`, { level: 'warn', detail: { reason, ...detail } });
 
 /** Reads the `logout_token` form parameter (exactly one). */
 export function logoutTokenFromBody(body: string, contentType: string): string {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { randomBase64url } from '../../security/random.js';
 import { createRemoteJWKSet, customFetch as joseCustomFetch, importPKCS8, type JWTVerifyGetKey } from 'jose';
 import * as client from 'openid-client';
-import { GatewayError } from '../../http/errors.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import { IdentityMappingError, mapIdentity, missingFields } from '../../identity/mapping.js';
 import type { BackchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart } from '../provider.js';
 import { idpMisconfigured } from '../misconfigured.js';
@@ -131,14 +131,14 @@ export class OidcProvider implements IdentityProvider {
   async finishLogin(finish: LoginFinish): Promise<LoginResult> {
     const { verifier, nonce } = finish.secrets;
     if (!verifier || !nonce) {
-      throw new GatewayError(400, 'login_expired', 'This sign-in cannot be completed. Please go back to the meeting link and sign in again.', {
+      throw new GatewayError('login_expired', 'This sign-in cannot be completed. Please go back to the meeting link and sign in again.', {
         detail: { provider: this.name, reason: 'transaction without PKCE verifier or nonce' },
       });
     }
     const config = await this.client();
     const strict = this.strictConfiguration ?? config;
     const keys = this.jwks?.keys;
-    if (!keys) throw new GatewayError(502, 'idp_unavailable', `${this.displayName} keys are not known yet.`, { detail: { provider: this.name } });
+    if (!keys) throw new GatewayError('idp_unavailable', `${this.displayName} keys are not known yet.`, { detail: { provider: this.name } });
     const currentUrl = new URL(finish.callbackUrl);
     currentUrl.search = finish.params.toString();
     let tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
@@ -155,7 +155,7 @@ export class OidcProvider implements IdentityProvider {
     }
     const idClaims = tokens.claims();
     if (!idClaims || !tokens.id_token) {
-      throw new GatewayError(502, 'idp_error', `${this.displayName} did not send an ID token.`, { detail: { provider: this.name } });
+      throw new GatewayError('idp_error', `${this.displayName} did not send an ID token.`, { detail: { provider: this.name } });
     }
     const limit = this.settings.maxClaimsBytes;
     if (tokens.id_token.length > limit) throw claimsTooLarge(this.name, this.displayName, 'ID token', tokens.id_token.length, limit);
@@ -225,7 +225,7 @@ export class OidcProvider implements IdentityProvider {
     const token = logoutTokenFromBody(body, contentType);
     await this.client();
     const keys = this.jwks?.keys;
-    if (!keys) throw new GatewayError(502, 'idp_unavailable', `${this.displayName} keys are not known yet.`, { detail: { provider: this.name } });
+    if (!keys) throw new GatewayError('idp_unavailable', `${this.displayName} keys are not known yet.`, { detail: { provider: this.name } });
     const subject = await verifyLogoutToken(token, {
       issuer: this.settings.issuer,
       clientId: this.settings.clientId,

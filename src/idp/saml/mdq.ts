@@ -1,4 +1,4 @@
-import { GatewayError } from '../../http/errors.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import { boundedGet } from '../cas/http.js';
 import { MetadataError, parseIdpMetadata, type IdpMetadata } from './metadata.js';
 import { verifyMetadataSignature } from './metadata-signature.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SAML, ValidateInResponseTo, type CacheProvider, type SamlConfig } from '@node-saml/node-saml';
-import { GatewayError } from '../../http/errors.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import type { BackchannelLogout, FrontchannelLogout, IdentityProvider, LoginFinish, LoginRequest, LoginResult, LoginStart, ProviderDocument, ProviderMember } from '../provider.js';
 import { attributeClaims, MissingIdError, samlIdentity } from './attributes.js';
 import { BEARER, instant, readAssertion, readResponseEnvelope, SamlDocumentError, screenDocument, STATUS_SUCCESS, type AssertionContent, type NameId } from './assertion.js';
@@ -127,7 +127,7 @@ export class SamlProvider implements IdentityProvider {
     if (!this.mdq) return this.idp(entityId);
     const found = entityId === undefined ? undefined : await this.mdq.lookup(entityId);
     if (!found) {
-      throw new GatewayError(400, 'invalid_request', `${this.displayName}: this sign-in names no institution of the federation. ${startAgain}`, {
+      throw new GatewayError('invalid_request', `${this.displayName}: this sign-in names no institution of the federation. ${startAgain}`, {
         detail: { provider: this.name, reason: entityId === undefined ? 'no member IdP bound to this login' : 'the MDQ service does not vouch for this IdP', entityId: entityId?.slice(0, 200) },
         level: 'warn',
       });
@@ -157,7 +157,7 @@ export class SamlProvider implements IdentityProvider {
     if (this.source.isFederation() && this.source.members()) {
       const member = entityId === undefined ? undefined : this.source.get(entityId);
       if (!member) {
-        throw new GatewayError(400, 'invalid_request', `${this.displayName}: this sign-in names no institution of the federation. ${startAgain}`, {
+        throw new GatewayError('invalid_request', `${this.displayName}: this sign-in names no institution of the federation. ${startAgain}`, {
           detail: { provider: this.name, reason: entityId === undefined ? 'no member IdP bound to this login' : 'the IdP is not (or no longer) a member', entityId: entityId?.slice(0, 200) },
           level: 'warn',
         });
@@ -166,7 +166,7 @@ export class SamlProvider implements IdentityProvider {
     }
     const metadata = this.source.get();
     if (!metadata) {
-      throw new GatewayError(502, 'idp_unavailable', `Sign-in with ${this.displayName} is not available right now. Please try again in a moment.`, {
+      throw new GatewayError('idp_unavailable', `Sign-in with ${this.displayName} is not available right now. Please try again in a moment.`, {
         detail: { provider: this.name, reason: this.source.problem() },
       });
     }
@@ -239,7 +239,7 @@ export class SamlProvider implements IdentityProvider {
     const encoded = this.singleResponse(finish.params);
     const xml = Buffer.from(encoded, 'base64').toString('utf8');
     const refuse = (reason: string, extra: Record<string, unknown> = {}) =>
-      new GatewayError(400, 'invalid_request', `The sign-in answer from ${this.displayName} could not be verified. ${startAgain}`, {
+      new GatewayError('invalid_request', `The sign-in answer from ${this.displayName} could not be verified. ${startAgain}`, {
         detail: { provider: this.name, reason, ...extra },
         level: 'warn',
       });
@@ -267,7 +267,7 @@ export class SamlProvider implements IdentityProvider {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/expired|not yet valid/i.test(message)) {
-        throw new GatewayError(400, 'login_expired', `Your sign-in at ${this.displayName} is no longer valid (it took too long, or the clocks disagree). ${startAgain}`, {
+        throw new GatewayError('login_expired', `Your sign-in at ${this.displayName} is no longer valid (it took too long, or the clocks disagree). ${startAgain}`, {
           detail: { provider: this.name, reason: message.slice(0, 200) },
           level: 'warn',
         });
@@ -290,7 +290,7 @@ export class SamlProvider implements IdentityProvider {
       identity = samlIdentity(this.name, assertion.nameId, claims, this.settings.attributes, { emailsAuthoritative: this.settings.emailsAuthoritative });
     } catch (error) {
       if (!(error instanceof MissingIdError)) throw error;
-      throw new GatewayError(502, 'idp_error', `${this.displayName} did not release the attribute that identifies you. Tell your administrator.`, {
+      throw new GatewayError('idp_error', `${this.displayName} did not release the attribute that identifies you. Tell your administrator.`, {
         detail: { provider: this.name, reason: error.message, attributes: Object.keys(claims).slice(0, 50), nameIdFormat: assertion.nameId?.format },
       });
     }
@@ -353,7 +353,7 @@ export class SamlProvider implements IdentityProvider {
     }
     if (validUntil === undefined) {
       if (problems.includes('expired') || problems.includes('not yet valid')) {
-        throw new GatewayError(400, 'login_expired', `Your sign-in at ${this.displayName} is no longer valid (it took too long, or the clocks disagree). ${startAgain}`, {
+        throw new GatewayError('login_expired', `Your sign-in at ${this.displayName} is no longer valid (it took too long, or the clocks disagree). ${startAgain}`, {
           detail: { provider: this.name, reason: `no usable SubjectConfirmation: ${problems.join(', ')}` },
           level: 'warn',
         });
@@ -368,17 +368,17 @@ export class SamlProvider implements IdentityProvider {
     const values = params.getAll('SAMLResponse');
     const value = values[0];
     if (values.length !== 1 || value === undefined || value === '') {
-      throw new GatewayError(400, 'invalid_request', `The answer from ${this.displayName} did not contain a SAML response. ${startAgain}`, {
+      throw new GatewayError('invalid_request', `The answer from ${this.displayName} did not contain a SAML response. ${startAgain}`, {
         detail: { provider: this.name, reason: values.length > 1 ? 'more than one SAMLResponse' : 'no SAMLResponse' },
       });
     }
     if (value.length > Math.ceil((this.settings.maxResponseBytes * 4) / 3) + 4) {
-      throw new GatewayError(413, 'payload_too_large', `The answer from ${this.displayName} is too large.`, {
+      throw new GatewayError('payload_too_large', `The answer from ${this.displayName} is too large.`, {
         detail: { provider: this.name, reason: 'SAMLResponse larger than maxResponseBytes', length: value.length },
       });
     }
     if (!BASE64.test(value)) {
-      throw new GatewayError(400, 'invalid_request', `The sign-in answer from ${this.displayName} could not be read. ${startAgain}`, {
+      throw new GatewayError('invalid_request', `The sign-in answer from ${this.displayName} could not be read. ${startAgain}`, {
         detail: { provider: this.name, reason: 'SAMLResponse is not base64' },
       });
     }
@@ -390,12 +390,12 @@ export class SamlProvider implements IdentityProvider {
     const detail = { provider: this.name, status: short(status), subStatus: short(subStatus), statusMessage: message };
     const sub = short(subStatus);
     if (sub === 'AuthnFailed' || sub === 'RequestDenied' || sub === 'NoPassive' || sub === 'NoAuthnContext') {
-      return new GatewayError(403, 'access_denied', `${this.displayName} did not sign you in${sub === 'NoAuthnContext' ? ' with the required method' : ''}. If you think this is wrong, contact your administrator.`, {
+      return new GatewayError('access_denied', `${this.displayName} did not sign you in${sub === 'NoAuthnContext' ? ' with the required method' : ''}. If you think this is wrong, contact your administrator.`, {
         detail,
         level: 'warn',
       });
     }
-    return new GatewayError(502, 'idp_error', `${this.displayName} could not sign you in. Please try again; if it keeps happening, tell your administrator.`, { detail });
+    return new GatewayError('idp_error', `${this.displayName} could not sign you in. Please try again; if it keeps happening, tell your administrator.`, { detail });
   }
 
   async logoutUrl(session: { logoutHint?: string }, returnUrl: string): Promise<string | undefined> {
@@ -427,7 +427,7 @@ export class SamlProvider implements IdentityProvider {
     // Issuer checks below hold it to that member).
     const idp = this.isFederation() ? await this.resolveIdp(peekRedirectIssuer(rawQuery)) : this.idp();
     const refuse = (reason: string) =>
-      new GatewayError(400, 'invalid_request', `This sign-out message from ${this.displayName} could not be verified.`, { detail: { provider: this.name, reason }, level: 'warn' });
+      new GatewayError('invalid_request', `This sign-out message from ${this.displayName} could not be verified.`, { detail: { provider: this.name, reason }, level: 'warn' });
     let message;
     try {
       message = readRedirectMessage(rawQuery, idp.signingCertificates);
@@ -470,7 +470,7 @@ export class SamlProvider implements IdentityProvider {
   }
 
   async backchannelLogout(): Promise<BackchannelLogout> {
-    throw new GatewayError(404, 'unknown_provider', 'SAML single logout uses the HTTP-Redirect binding at /auth/<provider>/logout.', { detail: { provider: this.name } });
+    throw new GatewayError('unknown_provider', 'SAML single logout uses the HTTP-Redirect binding at /auth/<provider>/logout.', { detail: { provider: this.name } });
   }
 
   async metadata(): Promise<ProviderDocument> {

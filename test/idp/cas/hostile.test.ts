@@ -6,9 +6,10 @@
 import { describe, expect, it, vi } from 'vitest';
 
 import { createCasProvider, casProviderSchema, type CasProviderInput } from '../../../src/idp/cas/index.js';
-import { GatewayError } from '../../../src/http/errors.js';
+import { GatewayError } from '../../../src/errors/gateway-error.js';
 import type { IdentityProvider } from '../../../src/idp/provider.js';
 import { gatewayFailure } from '../../support/errors.js';
+import { answerOf } from '../../../src/http/errors.js';
 
 const CALLBACK = 'https://gw.example.org/auth/campus/callback';
 
@@ -51,10 +52,10 @@ describe('startLogin', () => {
   it('refuses a transaction id or callback URL that would make an ambiguous service URL (a bug in the caller)', async () => {
     const { p } = setup();
     for (const transactionId of ['', 'a b', 'x'.repeat(129), 'a&ticket=ST-1', 'ä']) {
-      expect((await gatewayFailure(p.startLogin({ transactionId, callbackUrl: CALLBACK }))).status).toBe(500);
+      expect(answerOf(await gatewayFailure(p.startLogin({ transactionId, callbackUrl: CALLBACK }))).status).toBe(500);
     }
     for (const callbackUrl of ['/auth/campus/callback', `${CALLBACK}?tx=other`, `${CALLBACK}#frag`, 'javascript:alert(1)']) {
-      expect((await gatewayFailure(p.startLogin({ transactionId: 'tx', callbackUrl }))).status).toBe(500);
+      expect(answerOf(await gatewayFailure(p.startLogin({ transactionId: 'tx', callbackUrl }))).status).toBe(500);
     }
   });
 });
@@ -96,7 +97,7 @@ describe('the ticket parameter: refused with 400 before the CAS server is asked'
   ])('%s', async (_name, ticket) => {
     const { p, fetchSpy } = setup();
     const error = await gatewayFailure(finishWith(p, new URLSearchParams({ tx: 'tx1', ticket })));
-    expect(error.status).toBe(400);
+    expect(answerOf(error).status).toBe(400);
     expect(error.code).toBe('invalid_request');
     expect(fetchSpy).not.toHaveBeenCalled();
     expect(error.message).not.toContain(ticket.slice(0, 20) || '\u0000never');
@@ -105,16 +106,16 @@ describe('the ticket parameter: refused with 400 before the CAS server is asked'
   it('two ticket parameters → 400', async () => {
     const { p, fetchSpy } = setup();
     const error = await gatewayFailure(finishWith(p, new URLSearchParams('tx=tx1&ticket=ST-1&ticket=ST-2')));
-    expect(error.status).toBe(400);
+    expect(answerOf(error).status).toBe(400);
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 
   it('no ticket → 400 invalid_request; in gateway mode → 403 access_denied "not signed in"', async () => {
     const plain = setup();
-    expect((await gatewayFailure(finishWith(plain.p, new URLSearchParams({ tx: 'tx1' })))).status).toBe(400);
+    expect(answerOf(await gatewayFailure(finishWith(plain.p, new URLSearchParams({ tx: 'tx1' })))).status).toBe(400);
     const gateway = setup({ gateway: true });
     const error = await gatewayFailure(finishWith(gateway.p, new URLSearchParams({ tx: 'tx1' })));
-    expect(error.status).toBe(403);
+    expect(answerOf(error).status).toBe(403);
     expect(error.code).toBe('access_denied');
     expect(error.context).toEqual({ reason: 'not_signed_in' });
     expect(plain.fetchSpy).not.toHaveBeenCalled();
@@ -124,7 +125,7 @@ describe('the ticket parameter: refused with 400 before the CAS server is asked'
   it('a transaction without a saved service URL → 500 (bug), never a validation with another service', async () => {
     const { p, fetchSpy } = setup();
     const error = await gatewayFailure(p.finishLogin({ transactionId: 'tx1', callbackUrl: CALLBACK, params: new URLSearchParams({ tx: 'tx1', ticket: 'ST-1' }), secrets: {} }));
-    expect(error.status).toBe(500);
+    expect(answerOf(error).status).toBe(500);
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 
@@ -193,7 +194,7 @@ describe('backchannelLogout', () => {
   ])('%s → 400 invalid_request, no session index', async (_name, body, contentType) => {
     const { p } = setup();
     const error = await gatewayFailure(p.backchannelLogout!(body, contentType));
-    expect(error.status).toBe(400);
+    expect(answerOf(error).status).toBe(400);
     expect(error.code).toBe('invalid_request');
     expect(everythingOf(error)).not.toContain('root:');
   });

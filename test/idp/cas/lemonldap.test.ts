@@ -13,6 +13,7 @@ import { createCasProvider, casProviderSchema, type CasProviderInput } from '../
 import type { IdentityProvider, LoginResult } from '../../../src/idp/provider.js';
 import { casLogout, ensureLemonldap, formLogin, type LemonldapInstance } from '../../support/lemonldap.js';
 import { gatewayFailure } from '../../support/errors.js';
+import { answerOf } from '../../../src/http/errors.js';
 
 /** Own port, so that this file's instance (with SLO on) never fights with other suites' instances. */
 const IDP_PORT = Number(process.env.JSG_TEST_CAS_IDP_PORT ?? 18931);
@@ -132,7 +133,7 @@ describe.each(['3.0', '2.0'] as const)('CAS %s against LemonLDAP::NG', (version)
     const a = await attempt(p);
     await finish(p, a);
     const error = await gatewayFailure(finish(p, a));
-    expect(error.status).toBe(400);
+    expect(answerOf(error).status).toBe(400);
     expect(error.code).toBe('login_expired');
     expect(error.message).toMatch(/already used/);
     expect(error.detail).toMatchObject({ casCode: 'INVALID_TICKET' });
@@ -144,7 +145,7 @@ describe.each(['3.0', '2.0'] as const)('CAS %s against LemonLDAP::NG', (version)
     // The ticket arrives at the callback of another transaction (another service URL).
     const other = await p.startLogin({ transactionId: newTx(), callbackUrl });
     const error = await gatewayFailure(finish(p, victim, other.secrets));
-    expect(error.status).toBe(400);
+    expect(answerOf(error).status).toBe(400);
     expect(error.code).toBe('login_expired');
     expect(error.detail).toMatchObject({ casCode: 'INVALID_SERVICE' });
     // LemonLDAP destroys the ticket on a service mismatch: it is dead for its own service too.
@@ -167,7 +168,7 @@ describe('CAS 1.0 against LemonLDAP::NG', () => {
     const a = await attempt(p);
     await finish(p, a);
     const error = await gatewayFailure(finish(p, a));
-    expect(error.status).toBe(400);
+    expect(answerOf(error).status).toBe(400);
     expect(error.code).toBe('login_expired');
   });
 
@@ -223,7 +224,7 @@ describe('renew and gateway against LemonLDAP::NG', () => {
     expect(sso.formShown).toBe(false);
     const params = new URL(sso.location).searchParams;
     const error = await gatewayFailure(strict.finishLogin({ transactionId: params.get('tx') ?? '', callbackUrl, params, secrets: start.secrets }));
-    expect(error.status).toBe(400);
+    expect(answerOf(error).status).toBe(400);
     expect(error.code).toBe('login_expired');
   });
 
@@ -238,7 +239,7 @@ describe('renew and gateway against LemonLDAP::NG', () => {
     expect(back.href).toBe(start.secrets.service);
     expect(p.transactionId(back.searchParams)).toBe(tx);
     const error = await gatewayFailure(p.finishLogin({ transactionId: tx, callbackUrl, params: back.searchParams, secrets: start.secrets }));
-    expect(error.status).toBe(403);
+    expect(answerOf(error).status).toBe(403);
     expect(error.code).toBe('access_denied');
     expect(error.message).toMatch(/not signed in/);
 

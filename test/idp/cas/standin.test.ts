@@ -8,10 +8,11 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { createCasProvider, casProviderSchema, type CasProviderInput } from '../../../src/idp/cas/index.js';
-import { GatewayError } from '../../../src/http/errors.js';
+import { GatewayError } from '../../../src/errors/gateway-error.js';
 import type { IdentityProvider, LoginFinish } from '../../../src/idp/provider.js';
 import { failureXml, startStandinCas, success, xml, type StandinCas } from './standin-server.js';
 import { gatewayFailure } from '../../support/errors.js';
+import { answerOf } from '../../../src/http/errors.js';
 
 const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const CALLBACK = 'https://gw.example.org/auth/campus/callback';
@@ -124,7 +125,7 @@ describe('answers the real server does not give', () => {
     cas.handler = (_req, res) => xml(res, success('dwho'));
     const p = provider({ attributes: { id: 'employeeNumber' } });
     const error = await gatewayFailure(p.finishLogin(await callback(p)));
-    expect(error.status).toBe(502);
+    expect(answerOf(error).status).toBe(502);
     expect(error.code).toBe('idp_error');
   });
 
@@ -153,7 +154,7 @@ describe('answers the real server does not give', () => {
     cas.handler = (_req, res) => xml(res, body);
     const p = provider();
     const error = await gatewayFailure(p.finishLogin(await callback(p)));
-    expect(error.status).toBe(502);
+    expect(answerOf(error).status).toBe(502);
     expect(error.code).toBe('idp_error');
     expect(error.message).toMatch(/cannot read/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -175,7 +176,7 @@ describe('answers the real server does not give', () => {
       );
     const p = provider();
     const error = await gatewayFailure(p.finishLogin(await callback(p)));
-    expect(error.status).toBe(502);
+    expect(answerOf(error).status).toBe(502);
     expect(error.code).toBe('idp_error');
     expect(everything(error)).not.toContain(firstLine);
     expect(everything(error)).not.toContain('root:');
@@ -204,7 +205,7 @@ describe('answers the real server does not give', () => {
     const started = Date.now();
     const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(error.status).toBe(502);
+    expect(answerOf(error).status).toBe(502);
     expect(error.code).toBe('idp_error');
     expect(error.message).toMatch(/too large/);
   });
@@ -235,7 +236,7 @@ describe('answers the real server does not give', () => {
     const started = Date.now();
     const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(error.status).toBe(502);
+    expect(answerOf(error).status).toBe(502);
     expect(error.code).toBe('idp_error');
     expect(error.message).toMatch(/too large/);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -254,8 +255,8 @@ describe('answers the real server does not give', () => {
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(450);
     expect(elapsed).toBeLessThan(1500);
-    expect(error.status).toBe(504);
-    expect(error.code).toBe('idp_unavailable');
+    expect(answerOf(error).status).toBe(504);
+    expect(answerOf(error).code).toBe('idp_unavailable');
     expect(error.message).toMatch(/did not answer in time/);
   });
 
@@ -268,8 +269,8 @@ describe('answers the real server does not give', () => {
     const started = Date.now();
     const error = await gatewayFailure(p.finishLogin(await callback(p)));
     expect(Date.now() - started).toBeLessThan(1500);
-    expect(error.status).toBe(504);
-    expect(error.code).toBe('idp_unavailable');
+    expect(answerOf(error).status).toBe(504);
+    expect(answerOf(error).code).toBe('idp_unavailable');
   });
 
   it.each([500, 503, 404, 302])('HTTP %i → 502 idp_error, redirects not followed (LemonLDAP answers 200)', async (status) => {
@@ -278,7 +279,7 @@ describe('answers the real server does not give', () => {
     };
     const p = provider();
     const error = await gatewayFailure(p.finishLogin(await callback(p)));
-    expect(error.status).toBe(502);
+    expect(answerOf(error).status).toBe(502);
     expect(error.code).toBe('idp_error');
     expect(error.message).toContain(`HTTP ${status}`);
     expect(cas.requests).toHaveLength(1);
@@ -295,8 +296,8 @@ describe('answers the real server does not give', () => {
     });
     const p = createCasProvider('campus', casProviderSchema.parse({ kind: 'cas', baseUrl: `http://127.0.0.1:${port}/cas` }), { log: silentLog });
     const error = await gatewayFailure(p.finishLogin(await callback(p)));
-    expect(error.status).toBe(502);
-    expect(error.code).toBe('idp_unavailable');
+    expect(answerOf(error).status).toBe(502);
+    expect(answerOf(error).code).toBe('idp_unavailable');
   });
 });
 
@@ -317,7 +318,7 @@ describe('every CAS failure code (stand-in: LemonLDAP only produces INVALID_TICK
     cas.handler = (_req, res) => xml(res, failureXml(code.replace('<', '&lt;').replace('>', '&gt;'), '<b>ticket</b> &amp; <i>details</i>'.replace(/</g, '&lt;')));
     const p = provider();
     const error = await gatewayFailure(p.finishLogin(await callback(p)));
-    expect(error.status).toBe(status);
+    expect(answerOf(error).status).toBe(status);
     expect(error.code).toBe(errorCode);
     expect(error.message).toMatch(message);
     expect(error.message).toContain('Campus login');
@@ -356,7 +357,7 @@ describe('CAS 1.0 answers', () => {
       expect(identity).toEqual({ provider: 'campus', id: 'dwho', groups: [], claims: {} });
     } else {
       const error = await gatewayFailure(p.finishLogin(await callback(p)));
-      expect(error.status).toBe(expected);
+      expect(answerOf(error).status).toBe(expected);
     }
   });
 });
