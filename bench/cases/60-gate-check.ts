@@ -5,7 +5,7 @@ import { listen } from '../../src/http/server.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { benchConfig } from '../lib/fixtures.js';
 import { LoadGenerator, serve } from '../lib/http.js';
-import { interleave } from '../lib/measure.js';
+import { cpuPerOp, interleave, warmUpNote, warmUpSides } from '../lib/measure.js';
 import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
 
 /**
@@ -49,13 +49,10 @@ async function gateCheck(options: BenchOptions): Promise<BenchResult> {
     const gatePath = `${running.url}/gate/check/meet`;
     const subject = (ms: number) => load.measure(gatePath, options.connections, ms, { headers, expectStatus: 200 });
     const bareSide = (ms: number) => load.measure(`${baseline.url}/gate/check/meet`, options.connections, ms, { headers, expectStatus: 200 });
-    const until = performance.now() + 2000; // warm-up: JIT on both sides
-    while (performance.now() < until) {
-      await subject(100);
-      await bareSide(100);
-    }
+    // Warm-up until this process's CPU per request has stopped falling on both sides (JIT, heap).
+    const warmed = await warmUpSides([subject, bareSide], cpuPerOp, { sliceMs: 200, maxSlices: 20 });
     const result = await interleave(subject, bareSide, { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
-    return { ...result, note: `fresh pass in a ${headers.Cookie.length}-byte Cookie header, ${options.connections} keep-alive connections; no store access` };
+    return { ...result, note: `fresh pass in a ${headers.Cookie.length}-byte Cookie header, ${options.connections} keep-alive connections; no store access; warm-up (CPU µs per request): ${warmUpNote(['gateway', 'bare Koa'], warmed, (value) => (value * 1000).toFixed(1))}` };
   } finally {
     load.close();
     await baseline.close();
