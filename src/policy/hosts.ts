@@ -1,7 +1,8 @@
+import type { ConfigIssue } from '../settings/issues.js';
 import type { HostsConfig } from './settings.js';
 import type { Decision } from './policy.js';
-import { compilePolicy, type Subject } from './rules.js';
-import type { ProviderScope } from './scope.js';
+import { compilePolicy, hasPersonConditions, type Subject } from './rules.js';
+import { ambiguity, providerScope, type PolicySettings, type ProviderScope } from './scope.js';
 
 /**
  * Who may host a room (policy.hosts). Prosody's mod_muc_wait_for_host lets ANY token holder open a
@@ -27,4 +28,18 @@ export function compileHosts(config: HostsConfig, scope: ProviderScope): HostRul
       return { ...decision, host };
     },
   };
+}
+
+/** Host conditions on people must say whose people they mean when several providers are configured (for checkConfig). */
+export function hostsIssues(config: PolicySettings): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const scope = providerScope(config);
+  if (scope.defaults === undefined && scope.configured.length > 1) {
+    config.policy.hosts?.when.forEach((when, index) => {
+      if (when.provider === undefined && hasPersonConditions(when)) {
+        issues.push({ path: `policy.hosts.when.${index}`, problem: `matches on people without provider, and ${ambiguity(scope)}`, fix: 'add provider: <name>, or set policy.defaultProviders' });
+      }
+    });
+  }
+  return issues;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ConfigIssue } from '../settings/issues.js';
 
 /** Where the gateway keeps its state (`store`): src/store/factory.ts builds the store from these settings. */
 
@@ -47,3 +48,23 @@ export const storeSchema = z
   })
   .default({ kind: 'memory', prefix: 'jsg:' });
 export type StoreConfig = z.infer<typeof storeSchema>;
+
+/** What the schema cannot say about `store`: exactly one Redis mode, a replication wait inside the command timeout. */
+export function storeIssues(store: StoreConfig): { issues: ConfigIssue[]; warnings: string[] } {
+  const issues: ConfigIssue[] = [];
+  const warnings: string[] = [];
+  if (store.kind === 'redis') {
+    const redis = store.redis;
+    const modes = redis ? [redis.url, redis.sentinel, redis.cluster].filter((mode) => mode !== undefined).length : 0;
+    if (modes !== 1) {
+      issues.push({ path: 'store.redis', problem: `needs exactly one of url, sentinel or cluster (found ${modes})`, fix: 'e.g. store.redis.url: redis://redis:6379' });
+    }
+    const waitMs = redis?.replicatedWrites?.timeoutMs;
+    if (redis && waitMs !== undefined && waitMs >= redis.commandTimeoutMs) {
+      issues.push({ path: 'store.redis.replicatedWrites.timeoutMs', problem: `(${waitMs}) must be below commandTimeoutMs (${redis.commandTimeoutMs}): the wait is part of the write`, fix: `lower it, e.g. to ${Math.floor(redis.commandTimeoutMs / 2)}` });
+    }
+  } else {
+    warnings.push('store.kind is memory: state lives in this process only; run a single replica (use Redis for more)');
+  }
+  return { issues, warnings };
+}

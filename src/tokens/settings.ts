@@ -6,7 +6,7 @@ import { JITSI_FEATURES } from './features.js';
 /**
  * Settings of one Jitsi target (`targets.<name>`): where its people go, what Prosody's token plugin
  * accepts and how tokens for it are signed (src/tokens/target.ts). src/config/schema.ts composes
- * them under `targets`; cross-field checks (secret strength, keyring) are in src/config/checks.ts.
+ * them under `targets`; checks across fields and targets (secret strength, keyring) are in checks.ts.
  */
 
 /** Algorithms Prosody's token plugin accepts. No ES*, no EdDSA, never `none`. */
