@@ -69,12 +69,19 @@ export class EarlyRoutes {
     } catch {
       running = Promise.resolve({ kind: 'koa' });
     }
-    void running.then(
-      (result) => {
-        if (result.kind === 'koa' || !this.redirect(request, response, route, requestId, start, result)) toKoa();
-      },
-      toKoa,
-    );
+    void running
+      .then(
+        (result) => {
+          if (result.kind === 'koa' || !this.redirect(request, response, route, requestId, start, result)) toKoa();
+        },
+        toKoa,
+      )
+      .catch((error: unknown) => {
+        // A bug of this file: logged, and the request never left hanging (nor the process crashed).
+        this.services.logger.error({ err: error, requestId }, 'an answer written before Koa failed');
+        if (!response.headersSent) toKoa();
+        else response.destroy();
+      });
     return true;
   }
 
