@@ -12,10 +12,12 @@ import { Metrics } from './observability/metrics.js';
 import type { PageRenderer } from './pages/renderer.js';
 import { createPages } from './pages/pages.js';
 import { pageRoutes } from './pages/routes.js';
+import { PAGE_SCRIPT_HASHES } from './pages/scripts.js';
 import type { Policy } from './policy/policy.js';
 import { createPolicy } from './policy/engine.js';
 import { apiRoutes } from './api/routes.js';
 import { inviteManagerRoutes } from './api/invite-manager.js';
+import { loggablePath } from './invites/reference.js';
 import { inviteRoutes } from './invites/routes.js';
 import { LoginStartLimiter } from './login/login-starts.js';
 import { loginRoutes, loginStartEarly } from './login/routes.js';
@@ -120,6 +122,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     tokenService: new TokenService(config, targets.values(), logger),
     readiness,
     drain,
+    pageScriptHashes: PAGE_SCRIPT_HASHES,
+    loggablePath,
   };
   // The gate in front of Jitsi (docs/jitsi.md): its check answers before routing, on every proxied request.
   const gate = config.gate ? new Gate(services, config.gate) : undefined;

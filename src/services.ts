@@ -59,6 +59,10 @@ export interface Services {
   readiness: ReadinessCheck[];
   /** Set on SIGTERM: readiness 503, `Connection: close` on every response (src/http/drain.ts). */
   drain: Drain;
+  /** The hashes of the pages' own inline scripts (src/pages/scripts.ts): every page's CSP allows them. */
+  pageScriptHashes: readonly string[];
+  /** A request path as log lines show it: invite ids become references (src/invites/reference.ts). */
+  loggablePath: (path: string) => string;
 }
 
 /**

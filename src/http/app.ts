@@ -3,7 +3,7 @@ import Koa, { type Middleware } from 'koa';
 import { Router } from '@koa/router';
 import type { HttpDeps } from './deps.js';
 import { handleErrors } from './middleware/errors.js';
-import { securityHeaders } from './middleware/headers.js';
+import { SecurityHeaders, securityHeaders } from './middleware/headers.js';
 import { observe, type RequestObserver } from './middleware/observe.js';
 import { servePublished } from './middleware/published.js';
 import { publishedKeys } from './routes/keys.js';
@@ -32,7 +32,7 @@ export function createApp<S extends HttpDeps>(
   app.use(servePublished(publishedKeys(services), services.metrics.httpRequests));
   for (const middleware of hotPaths) app.use(middleware);
   app.use(observe(services, observer));
-  app.use(securityHeaders());
+  app.use(securityHeaders(new SecurityHeaders(services.pageScriptHashes)));
   app.use(handleErrors(services));
 
   // ONE router: the features' routes are copied into it (router.use flattens a nested router's

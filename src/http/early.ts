@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { HttpDeps } from './deps.js';
-import { defaultSecurityHeaders, hardenCookie } from './middleware/headers.js';
+import { hardenCookie, SecurityHeaders } from './middleware/headers.js';
 import { handedOver, RequestObserver, RequestState } from './middleware/observe.js';
 
 /**
@@ -39,12 +39,13 @@ export class EarlyRoutes {
   private readonly securityHeaders: readonly [Readonly<Record<string, string>>, Readonly<Record<string, string>>];
 
   constructor(
-    private readonly services: Pick<HttpDeps, 'logger' | 'metrics' | 'config'>,
+    private readonly services: Pick<HttpDeps, 'logger' | 'metrics' | 'config' | 'pageScriptHashes'>,
     routes: readonly EarlyRoute[],
   ) {
     this.observer = new RequestObserver(services);
     for (const route of routes) this.routes.set(route.path, route);
-    this.securityHeaders = [defaultSecurityHeaders(false), defaultSecurityHeaders(true)];
+    const headers = new SecurityHeaders(services.pageScriptHashes);
+    this.securityHeaders = [headers.defaults(false), headers.defaults(true)];
   }
 
   /**

@@ -64,3 +64,19 @@ export function answerOf(error: GatewayError, status = STATUS[error.code]): Erro
 }
 
 export const statusOf = (error: GatewayError): number => STATUS[error.code];
+
+/** What an error page shows: the answer's status and public code, the error's safe message and context. */
+export interface ErrorPageInput {
+  status: number;
+  code: string;
+  message: string;
+  /** Accept-Language header of the request, for the page language. */
+  acceptLanguage?: string | undefined;
+  /** GatewayError.context: safe values the page may offer (retryUrl, meetingUrl, room, reason, inlineOrigin). */
+  context?: Record<string, string> | undefined;
+}
+
+/** The renderer of error pages for people (src/pages/ provides it through the composition root). */
+export interface ErrorPages {
+  errorPage(input: ErrorPageInput): string;
+}

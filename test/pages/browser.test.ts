@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { uiSchema } from '../../src/config/ui.js';
 import { createGateway } from '../../src/gateway.js';
-import { securityHeaders } from '../../src/http/middleware/headers.js';
+import { SecurityHeaders, securityHeaders } from '../../src/http/middleware/headers.js';
 import { listen, type RunningServer } from '../../src/http/server.js';
 import { createPages, ERROR_CODES } from '../../src/pages/pages.js';
+import { PAGE_SCRIPT_HASHES } from '../../src/pages/scripts.js';
 import { checkPage } from '../support/axe.js';
 import { launchChromium, newContext, watchProblems } from '../support/chromium.js';
 import { hsSettings } from '../support/config.js';
@@ -34,7 +35,7 @@ const STATUS: Record<string, number> = {
 async function startGallery(): Promise<{ url: string; close(): Promise<void> }> {
   const pages = createPages(uiSchema.parse({ organisation: 'Université Exemple', supportUrl: 'mailto:help@example.org' }));
   const app = new Koa();
-  app.use(securityHeaders());
+  app.use(securityHeaders(new SecurityHeaders(PAGE_SCRIPT_HASHES)));
   app.use(async (ctx) => {
     if (ctx.path === pages.theme.path) {
       ctx.type = 'text/css';

@@ -2,9 +2,9 @@ import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
-import { contentSecurityPolicy, extendPagePolicy, securityHeaders } from '../../src/http/middleware/headers.js';
+import { extendPagePolicy, SecurityHeaders, securityHeaders } from '../../src/http/middleware/headers.js';
 import { listen, type RunningServer } from '../../src/http/server.js';
-import { POST_RESULT_SCRIPT_HASH } from '../../src/pages/scripts.js';
+import { PAGE_SCRIPT_HASHES, POST_RESULT_SCRIPT_HASH } from '../../src/pages/scripts.js';
 import { hsSettings } from '../support/config.js';
 
 /** Security headers and the pages feature over real HTTP (no browser needed). */
@@ -47,12 +47,26 @@ describe('security headers', () => {
     expect(response.headers.get('strict-transport-security')).toBeNull();
   });
 
-  it('a route widens the policy for its own response only, and only with valid sources', () => {
-    const csp = contentSecurityPolicy({
-      formAction: ['https://meet.example.com', 'javascript:alert(1)', "'unsafe-inline'", 'https://meet.example.com:8443'],
-      frameAncestors: ["'self'", '*'],
-      scriptHashes: ["'sha256-AAAA'", "'unsafe-eval'"],
+  it('a route widens the policy for its own response only, and only with valid sources', async () => {
+    const app = new Koa();
+    app.use(securityHeaders(new SecurityHeaders(PAGE_SCRIPT_HASHES)));
+    app.use(async (ctx) => {
+      extendPagePolicy(ctx, {
+        formAction: ['https://meet.example.com', 'javascript:alert(1)', "'unsafe-inline'", 'https://meet.example.com:8443'],
+        frameAncestors: ["'self'", '*'],
+        scriptHashes: ["'sha256-AAAA'", "'unsafe-eval'"],
+      });
+      ctx.body = 'ok';
     });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    let csp = '';
+    try {
+      const { port } = server.address() as { port: number };
+      csp = (await fetch(`http://127.0.0.1:${port}/`)).headers.get('content-security-policy') ?? '';
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
     expect(csp).toContain("form-action 'self' https://meet.example.com https://meet.example.com:8443;");
     expect(csp).toContain("frame-ancestors 'self';");
     expect(csp).toContain(`script-src ${POST_RESULT_SCRIPT_HASH} 'sha256-AAAA';`);
@@ -61,7 +75,7 @@ describe('security headers', () => {
 
   it('framing by its own origin (the silent logout iframe): SAMEORIGIN; cookies are hardened; HSTS over https', async () => {
     const app = new Koa({ proxy: true });
-    app.use(securityHeaders());
+    app.use(securityHeaders(new SecurityHeaders(PAGE_SCRIPT_HASHES)));
     app.use(async (ctx) => {
       extendPagePolicy(ctx, { frameAncestors: ["'self'"] });
       ctx.append('Set-Cookie', 'a=1; Path=/');

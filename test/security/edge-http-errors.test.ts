@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiSecret } from '../../src/api/secrets.js';
+import { inviteReference } from '../../src/invites/reference.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { hsSettings } from '../support/config.js';
 import { freePort, startGateway, type RunningGateway } from '../login/harness.js';
@@ -95,5 +96,17 @@ describe('methods a route does not serve', () => {
 
   it('none of it is a 5xx', async () => {
     expect(await metric('jsg_http_requests_total')).not.toMatch(/status="5\d\d"/);
+  });
+});
+
+describe('the error log line of an invite address', () => {
+  it('names the invite by its reference, never by its id (the id is the link itself)', async () => {
+    const id = randomBytes(16).toString('base64url');
+    const before = lines.length;
+    expect((await send('DELETE', `/api/v1/invites/${id}`)).status).toBe(401);
+    await waitUntil('the refusal is logged', async () => lines.slice(before).some((line) => line.code === 'unauthorized'), 5000);
+    const logged = lines.slice(before);
+    expect(logged.find((line) => line.code === 'unauthorized')?.path).toBe(`/api/v1/invites/ref:${inviteReference(id)}`);
+    expect(JSON.stringify(logged)).not.toContain(id);
   });
 });

@@ -4,14 +4,13 @@ import { answerOf } from '../errors.js';
 import { StoreNotReplicatedError, StoreUnavailableError } from '../../store/store.js';
 import type { HttpDeps } from '../deps.js';
 import type { Logger } from '../../observability/logger.js';
-import { loggablePath } from '../../invites/reference.js';
 
 /**
  * The one place errors become responses. GatewayErrors are expected (bad input, upstream
  * failures): logged once at their level, counted by code, rendered as JSON for API clients and
  * as a page for people. Anything else is a bug: logged as error, answered 500 without details.
  */
-export function handleErrors(services: Pick<HttpDeps, 'metrics' | 'pages'>): Middleware {
+export function handleErrors(services: Pick<HttpDeps, 'metrics' | 'pages' | 'loggablePath'>): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -28,7 +27,7 @@ export function handleErrors(services: Pick<HttpDeps, 'metrics' | 'pages'>): Mid
       const log = (ctx.state.log as Logger | undefined) ?? undefined;
       services.metrics.errors.inc({ kind: answer.code });
       if (log) {
-        const fields = { code: answer.code, status: answer.status, path: loggablePath(ctx.path), ...error.detail };
+        const fields = { code: answer.code, status: answer.status, path: services.loggablePath(ctx.path), ...error.detail };
         if (answer.status >= 500 && error.code === 'internal_error') log.error({ ...fields, err: thrown }, error.message);
         else log[answer.level](fields, error.operatorMessage ?? error.message);
       }

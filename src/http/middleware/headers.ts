@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
 import type { Context, Middleware } from 'koa';
-import { PAGE_SCRIPT_HASHES } from '../../pages/scripts.js';
 
 /**
  * What a route may add to the page policy of its response (call `extendPagePolicy` before or
@@ -47,16 +46,15 @@ function sources(values: readonly string[] | undefined, fallback: string): strin
 }
 
 /**
- * The Content-Security-Policy of every response. Scripts: only the gateway's own static inline
- * scripts, allowed by hash (the inline-login completion script); styles: the gateway's stylesheet
- * file; images: the gateway and https logos; no plugins, no framing, no <base>, forms post to the
- * gateway only. A route widens it per response with extendPagePolicy.
+ * A Content-Security-Policy. Scripts: only those allowed by hash (the gateway's own static inline
+ * scripts, see SecurityHeaders); styles: the gateway's stylesheet file; images: the gateway and
+ * https logos; no plugins, no framing, no <base>, forms post to the gateway only. A route widens
+ * it per response with extendPagePolicy.
  */
 export function contentSecurityPolicy(policy: PagePolicy = {}): string {
-  const scripts = [...PAGE_SCRIPT_HASHES, ...(policy.scriptHashes ?? [])];
   return [
     "default-src 'none'",
-    `script-src ${sources(scripts, "'none'")}`,
+    `script-src ${sources(policy.scriptHashes, "'none'")}`,
     "style-src 'self'",
     "img-src 'self' data: https:",
     `connect-src ${sources(policy.connectSrc, "'none'")}`,
@@ -86,16 +84,50 @@ function headerSet(csp: string, frameOptions: string, secure: boolean): readonly
   ];
 }
 
-const DEFAULT_POLICY = contentSecurityPolicy();
-/** The headers of a response without a page policy, built once (over http, over https). */
-const DEFAULT_SETS = [headerSet(DEFAULT_POLICY, 'DENY', false), headerSet(DEFAULT_POLICY, 'DENY', true)] as const;
-
 /**
- * The security headers of a response whose route wrote no header of its own among them (a
- * redirect, for instance), as one object: what writeSecurityHeaders writes on such a response.
+ * The security headers of every response, built once for the pages' own static inline scripts:
+ * their hashes (src/pages/scripts.ts) are allowed on every page, before what a route adds. The
+ * composition root passes them in; the edge knows no feature.
  */
-export function defaultSecurityHeaders(secure: boolean): Readonly<Record<string, string>> {
-  return Object.fromEntries(DEFAULT_SETS[secure ? 1 : 0].map(([name, value]) => [name, value]));
+export class SecurityHeaders {
+  /** The headers of a response without a page policy (over http, over https). */
+  private readonly defaultSets: readonly [readonly SecurityHeader[], readonly SecurityHeader[]];
+
+  constructor(private readonly pageScriptHashes: readonly string[]) {
+    const csp = contentSecurityPolicy({ scriptHashes: pageScriptHashes });
+    this.defaultSets = [headerSet(csp, 'DENY', false), headerSet(csp, 'DENY', true)];
+  }
+
+  /**
+   * The security headers of a response whose route wrote no header of its own among them (a
+   * redirect, for instance), as one object: what `write` writes on such a response.
+   */
+  defaults(secure: boolean): Readonly<Record<string, string>> {
+    return Object.fromEntries(this.defaultSets[secure ? 1 : 0].map(([name, value]) => [name, value]));
+  }
+
+  /**
+   * Writes the security headers on the way out, straight on the Node response (Koa's ctx.set builds
+   * arrays per header): the route's own Content-Security-Policy, X-Frame-Options and Cache-Control
+   * are kept, its cookies hardened.
+   */
+  write(res: ServerResponse, policy: PagePolicy | undefined, secure: boolean): void {
+    const set = policy
+      ? headerSet(contentSecurityPolicy({ ...policy, scriptHashes: [...this.pageScriptHashes, ...(policy.scriptHashes ?? [])] }), policy.frameAncestors?.includes("'self'") ? 'SAMEORIGIN' : 'DENY', secure)
+      : this.defaultSets[secure ? 1 : 0];
+    for (const [name, value, routeMaySet] of set) {
+      if (!routeMaySet || !res.hasHeader(name)) res.setHeader(name, value);
+    }
+    const cookies = res.getHeader('set-cookie');
+    if (cookies === undefined || cookies === '') return;
+    if (typeof cookies === 'string') {
+      const hardened = hardenCookie(cookies, secure);
+      if (hardened !== cookies) res.setHeader('set-cookie', hardened);
+    } else if (Array.isArray(cookies)) {
+      const hardened = cookies.map((cookie) => hardenCookie(cookie, secure));
+      if (hardened.some((cookie, index) => cookie !== cookies[index])) res.setHeader('set-cookie', hardened);
+    }
+  }
 }
 
 /**
@@ -104,35 +136,14 @@ export function defaultSecurityHeaders(secure: boolean): Readonly<Record<string,
  * powerful browser features, HSTS over https, no caching unless a route says otherwise, and a
  * safety net that keeps every cookie HttpOnly, SameSite and (over https) Secure.
  */
-export function securityHeaders(): Middleware {
+export function securityHeaders(headers: SecurityHeaders): Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } finally {
-      if (!ctx.res.headersSent) writeSecurityHeaders(ctx.res, ctx.state[STATE_KEY] as PagePolicy | undefined, ctx.secure);
+      if (!ctx.res.headersSent) headers.write(ctx.res, ctx.state[STATE_KEY] as PagePolicy | undefined, ctx.secure);
     }
   };
-}
-
-/**
- * Writes the security headers on the way out, straight on the Node response (Koa's ctx.set builds
- * arrays per header): the route's own Content-Security-Policy, X-Frame-Options and Cache-Control
- * are kept, its cookies hardened.
- */
-export function writeSecurityHeaders(res: ServerResponse, policy: PagePolicy | undefined, secure: boolean): void {
-  const set = policy ? headerSet(contentSecurityPolicy(policy), policy.frameAncestors?.includes("'self'") ? 'SAMEORIGIN' : 'DENY', secure) : DEFAULT_SETS[secure ? 1 : 0];
-  for (const [name, value, routeMaySet] of set) {
-    if (!routeMaySet || !res.hasHeader(name)) res.setHeader(name, value);
-  }
-  const cookies = res.getHeader('set-cookie');
-  if (cookies === undefined || cookies === '') return;
-  if (typeof cookies === 'string') {
-    const hardened = hardenCookie(cookies, secure);
-    if (hardened !== cookies) res.setHeader('set-cookie', hardened);
-  } else if (Array.isArray(cookies)) {
-    const hardened = cookies.map((cookie) => hardenCookie(cookie, secure));
-    if (hardened.some((cookie, index) => cookie !== cookies[index])) res.setHeader('set-cookie', hardened);
-  }
 }
 
 const HTTP_ONLY = /;\s*httponly/i;
