@@ -12,6 +12,7 @@ const mintHs256: BenchCase = {
   name: 'mint HS256',
   description: 'JitsiTarget.issue() vs bare createHmac(sha256, KeyObject) over the same bytes',
   target: 0.45,
+  path: 'mint HS256 ÷ bare HMAC loop',
   async run({ rounds, roundMs, clock }) {
     const target = benchTarget('HS256');
     const request = typicalRequest(target);

@@ -231,18 +231,23 @@ const cases: BenchCase[] = [
     name: 'token API HS256',
     description: 'POST /api/v1/tokens (real gateway, HS256) vs its Koa floor doing the same work',
     target: 0.9,
+    path: 'token API HS256 ÷ its Koa floor',
     run: (options) => gatewayVsFloor('HS256', options),
   },
   {
     name: 'token API RS256',
     description: 'POST /api/v1/tokens (real gateway, RS256) vs its Koa floor doing the same work',
     target: 0.9,
+    path: 'token API RS256 ÷ its Koa floor',
+    secondary: true,
     run: (options) => gatewayVsFloor('RS256', options),
   },
   {
     name: 'floor: token API HS256 vs bare Koa JSON',
     description: "the token API's Koa floor (not the gateway) vs a bare Koa JSON endpoint: the token work's own share",
     target: 0.5,
+    path: 'token API floor ÷ bare Koa JSON (not the gateway)',
+    secondary: true,
     run: floorVsBareKoa,
   },
 ];
