@@ -4,9 +4,9 @@ import type { Identity } from '../identity/identity.js';
  * The contract every identity provider kind (OIDC, CAS, the development IdP) implements. The login
  * flow (src/login/) knows only this interface: protocol details stay behind it.
  *
- * Errors: throw GatewayError (src/http/errors.ts) with code idp_error (502), idp_unavailable
- * (502/504), access_denied (403) or invalid_request (400); never let a raw error escape for input
- * the IdP or the browser controls.
+ * Errors: throw GatewayError (src/errors/gateway-error.ts) with code idp_error, idp_unavailable
+ * (idp_timeout when the IdP did not answer in time), access_denied or invalid_request; never let a
+ * raw error escape for input the IdP or the browser controls.
  */
 export interface LoginRequest {
   /** Id of the server-side login transaction. OIDC sends it as `state`; CAS puts it in the service URL. */
