@@ -45,6 +45,8 @@ export interface OidcProviderOptions {
   port?: number;
   /** More claims per scope (added to the defaults; a new scope name becomes a scope), to shape the provider like a given IdP. */
   scopeClaims?: Record<string, string[]>;
+  /** Back-channel logout offered (published as backchannel_logout_supported; default true). */
+  backchannelLogout?: boolean;
 }
 
 export interface TestOidcProvider {
@@ -143,7 +145,7 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
     scopes: ['offline_access', ...Object.keys(scopeClaims)],
     features: {
       devInteractions: { enabled: false },
-      backchannelLogout: { enabled: true },
+      backchannelLogout: { enabled: options.backchannelLogout ?? true },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx: { body: string }, form: string) {

@@ -27,7 +27,11 @@ import type { OidcProviderSettings } from './settings.js';
  *   Every other request (userinfo) keeps openid-client's own non-repudiation checks. `at_hash` is optional in the code flow
  *   (OIDC Core 3.1.3.6) and openid-client v6 does not require or check it, so IdPs that omit it
  *   (authentik, pocket-id) work unchanged.
- * - Session indexes for back-channel logout: `sid:<sid>` (when the IdP sends one) and `sub:<sub>`.
+ * - Session indexes for back-channel logout: `sid:<sid>` (when the IdP sends one) and `sub:<sub>`,
+ *   only for an IdP that sends logout tokens: its discovery document says
+ *   `backchannel_logout_supported: true` (Back-Channel Logout 1.0 §2.1: absent means false), or one
+ *   arrived at this replica. Each index costs the login three Redis commands and the store a set per
+ *   person for the session's lifetime; Entra ID, Google and most IdPs never use them.
  * - logoutHint: the raw ID token, for `id_token_hint` at RP-initiated logout.
  */
 
@@ -61,6 +65,8 @@ export class OidcProvider implements IdentityProvider {
   private strictConfiguration: client.Configuration | undefined;
   private jwks: { uri: string; keys: JWTVerifyGetKey } | undefined;
   private readonly scope: string;
+  /** A valid logout token arrived although the discovery document does not offer back-channel logout. */
+  private logoutTokensArrived = false;
   /** Authorization URL prefixes by callback URL (see authorizationPrefix); cleared on a metadata reload. */
   private readonly prefixes = new Map<string, string>();
   /** The back channel's HTTP client (token, userinfo), bounding each request by timeoutMs itself. */
@@ -202,8 +208,11 @@ export class OidcProvider implements IdentityProvider {
         );
       }
     }
-    const sessionIndexes = [`sub:${idClaims.sub}`];
-    if (typeof idClaims.sid === 'string' && idClaims.sid !== '') sessionIndexes.unshift(`sid:${idClaims.sid}`);
+    const sessionIndexes: string[] = [];
+    if (this.sendsLogoutTokens()) {
+      sessionIndexes.push(`sub:${idClaims.sub}`);
+      if (typeof idClaims.sid === 'string' && idClaims.sid !== '') sessionIndexes.unshift(`sid:${idClaims.sid}`);
+    }
     return { identity, sessionIndexes, logoutHint: tokens.id_token };
   }
 
@@ -233,11 +242,23 @@ export class OidcProvider implements IdentityProvider {
       algorithms: this.algorithms(),
       clockToleranceSeconds: this.settings.clockToleranceSeconds,
     });
+    if (!this.sendsLogoutTokens()) {
+      this.logoutTokensArrived = true;
+      this.deps.log.warn(
+        { provider: this.name, misconfigured: true },
+        `${this.name}: a back-channel logout arrived, but the IdP's discovery document does not say backchannel_logout_supported: true, so this replica did not index its sessions until now: sessions opened before cannot be ended this way. Make the IdP publish backchannel_logout_supported: true (every replica then indexes from the start)`,
+      );
+    }
     // §2.7: with sid, only that IdP session ends; with sub alone, every session of the person.
     return {
       sessionIndexes: subject.sid ? [`sid:${subject.sid}`] : [`sub:${subject.sub}`],
       replay: { id: subject.jti, ttlSeconds: subject.replayTtlSeconds },
     };
+  }
+
+  /** Whether logins index their sessions for back-channel logout (see the comment at the top). */
+  private sendsLogoutTokens(): boolean {
+    return this.logoutTokensArrived || this.discovery.peek()?.metadata.backchannel_logout_supported === true;
   }
 
   /** What failure messages name: the client's settings and where the keys come from. */
