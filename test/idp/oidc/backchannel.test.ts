@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackchannelFetch } from '../../../src/idp/oidc/http.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { startOidcProvider, type TestOidcProvider } from '../../support/oidc-provider.js';
-import { startRedis, type RedisServer } from '../../support/redis.js';
+import { startRedis, waitUntil, type RedisServer } from '../../support/redis.js';
 import { carriesNoToken, freePort, gatewaySettings, groupPolicy, jitsiState, ScriptedBrowser, startGateway, type RunningGateway } from '../../login/harness.js';
 
 /**
@@ -84,6 +84,11 @@ beforeAll(async () => {
     port,
     { policy: groupPolicy, logger },
   );
+  // timeoutMs bounds discovery too: on a loaded machine the first attempt may miss it.
+  await waitUntil('discovery of every provider', async () => {
+    for (const name of FAULTS) if (!(await gw.gateway.services.providers.get(name)?.ready())?.ok) return false;
+    return true;
+  }, 20_000, 100);
 }, 60_000);
 
 afterAll(async () => {
