@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/gateway-error.js';
-import type { ProviderMember } from '../idp/provider.js';
+import type { IdentityProvider, ProviderMember } from '../idp/provider.js';
 import { cookieOptions, serializeCookie } from '../session/cookies.js';
 import { DONE, need, page, type Step } from './flow.js';
 import type { EntryFlow } from './entry.js';
@@ -81,7 +81,7 @@ function unknownMember(provider: { name: string; displayName: string }, hint: st
   });
 }
 
-export const chooseMember: Step<EntryFlow> = async function chooseMember(flow) {
+export const chooseMember: Step<EntryFlow> = function chooseMember(flow) {
   const request = need(flow.request, 'request');
   const provider = need(flow.provider, 'provider');
   const members = provider.members?.();
@@ -93,11 +93,8 @@ export const chooseMember: Step<EntryFlow> = async function chooseMember(flow) {
         level: 'info',
       });
     }
-    const member = await provider.findMember(request.member);
-    if (!member) throw unknownMember(provider, request.member);
-    flow.member = member.id;
-    flow.out.cookies.push(serializeCookie(lastChoiceCookie(provider.name), encodeURIComponent(member.id), LAST_CHOICE_DAYS * 86400, cookieOptions(flow.services)));
-    return;
+    // The only step of this one that waits (runSteps awaits only a promise).
+    return findMember(flow, provider, provider.findMember.bind(provider), request.member);
   }
   // No members: a provider that is one IdP, or a federation whose list is not loaded (startLogin then says so).
   if (!members) return;
@@ -137,3 +134,11 @@ export const chooseMember: Step<EntryFlow> = async function chooseMember(flow) {
   );
   return DONE;
 };
+
+/** An MDQ lookup of the member the login URL names. */
+async function findMember(flow: EntryFlow, provider: IdentityProvider, find: (id: string) => Promise<ProviderMember | undefined>, id: string): Promise<void> {
+  const member = await find(id);
+  if (!member) throw unknownMember(provider, id);
+  flow.member = member.id;
+  flow.out.cookies.push(serializeCookie(lastChoiceCookie(provider.name), encodeURIComponent(member.id), LAST_CHOICE_DAYS * 86400, cookieOptions(flow.services)));
+}

@@ -11,7 +11,7 @@ import { issueRefreshHandle, redeemRefreshHandle } from './refresh.js';
 import { parseLoginQuery, type LoginQuery } from './request.js';
 import { loadSession, type LoadedSession } from '../session/session.js';
 import { browserBinding, newTransactionId, saveTransaction, type LoginTransaction } from './transaction.js';
-import { answerAuthorization, clientForTarget, refreshPassBack } from '../token-service/authorize.js';
+import { answerAuthorization, clientForTarget, refreshPassBack, type AuthorizationRequest } from '../token-service/authorize.js';
 
 /**
  * GET /login — Jitsi's tokenAuthUrl:
@@ -87,28 +87,39 @@ export async function issueAndDeliver(flow: EntryFlow, session: LoadedSession): 
  * carrying a refresh token the service still honours goes straight back to sso.html, which
  * refreshes at /token (see src/token-service/authorize.ts).
  */
-export const passRefreshToTokenService: Step<EntryFlow> = async function passRefreshToTokenService(flow) {
+export const passRefreshToTokenService: Step<EntryFlow> = function passRefreshToTokenService(flow) {
   const request = need(flow.request, 'request');
+  // Synchronous unless Jitsi's inline sign-in asks (runSteps awaits only a promise).
   if (!request.authorization) return;
+  return passRefresh(flow, request.authorization);
+};
+
+async function passRefresh(flow: EntryFlow, authorization: AuthorizationRequest): Promise<'done' | void> {
   const client = clientForTarget(flow.services, need(flow.target, 'target'));
-  if (request.forceLogin) return;
-  const passed = await refreshPassBack(flow.services, client, request.authorization);
-  request.authorization.state = passed.state;
+  if (need(flow.request, 'request').forceLogin) return;
+  const passed = await refreshPassBack(flow.services, client, authorization);
+  authorization.state = passed.state;
   if (passed.location === undefined) return;
   flow.out.outcome = redirect(passed.location);
   return DONE;
+}
+
+export const resumeWithRefreshHandle: Step<EntryFlow> = function resumeWithRefreshHandle(flow) {
+  const request = need(flow.request, 'request');
+  // Synchronous unless Jitsi sent a refresh handle (runSteps awaits only a promise).
+  if (!request.refreshToken || request.forceLogin) return;
+  return resumeWithHandle(flow, request.refreshToken);
 };
 
-export const resumeWithRefreshHandle: Step<EntryFlow> = async function resumeWithRefreshHandle(flow) {
+async function resumeWithHandle(flow: EntryFlow, refreshToken: string): Promise<'done' | void> {
   const request = need(flow.request, 'request');
-  if (!request.refreshToken || request.forceLogin) return;
   const target = need(flow.target, 'target');
-  const session = await redeemRefreshHandle(flow.services, request.refreshToken, target.name);
+  const session = await redeemRefreshHandle(flow.services, refreshToken, target.name);
   if (!session) return; // unknown or ended: carry on as if Jitsi had sent none
   if (request.provider && request.provider !== session.session.provider) return;
   flow.out.outcome = await issueAndDeliver(flow, session); // inline: a new handle replaces the one just taken
   return DONE;
-};
+}
 
 export const resumeWithSession: Step<EntryFlow> = async function resumeWithSession(flow) {
   const request = need(flow.request, 'request');
@@ -134,7 +145,7 @@ export const chooseProvider: Step<EntryFlow> = function chooseProvider(flow) {
     throw new GatewayError('not_ready', 'No sign-in provider is configured on this login service.', { level: 'error' });
   }
   if (providers.size === 1) {
-    flow.provider = [...providers.values()][0];
+    flow.provider = providers.values().next().value;
     return;
   }
   const base = flow.entryPath ?? `${flow.services.basePath}/login`;
