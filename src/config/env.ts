@@ -1,5 +1,5 @@
-import { parse as parseYaml } from 'yaml';
 import { isRecord, SECRET_FIELDS } from './secrets.js';
+import { yamlModule } from './yaml.js';
 
 /**
  * Environment overrides: `JSG_<PATH>` where path segments are separated by `__` and each segment is
@@ -66,7 +66,7 @@ function parseScalar(raw: string): unknown {
   if (/^-?\d+$/.test(raw) && Number.isSafeInteger(Number(raw))) return Number(raw);
   if (/^[[{]/.test(raw.trim())) {
     try {
-      return parseYaml(raw) as unknown;
+      return yamlModule().parse(raw) as unknown;
     } catch {
       return raw;
     }

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { applyEnvOverrides } from './env.js';
 import type { ConfigIssue } from '../settings/issues.js';
@@ -8,6 +7,7 @@ import { PROSODY_ALGORITHMS } from '../tokens/settings.js';
 import { configSchema, type Config } from './schema.js';
 import { isRecord, resolveSecretFiles, SecretFileError, type OpenSecretFile } from './secrets.js';
 import { checkConfig } from './checks.js';
+import { yamlModule } from './yaml.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -39,6 +39,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
       throw new ConfigError([{ path: '', problem: `cannot read ${file} (${code})`, fix: 'pass --config <file> or set JSG_CONFIG to a readable YAML file' }], source);
     }
+    const { parse: parseYaml, YAMLParseError } = yamlModule();
     let parsed: unknown;
     try {
       parsed = parseYaml(text, { maxAliasCount: 100 });

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PROVIDER_KINDS } from '../idp/kinds.js';
 import { kindName, kindSettings } from '../idp/registry.js';
 import { isRecord } from './secrets.js';
+import { yamlModule } from './yaml.js';
 
 /**
  * Identity providers (name → settings): a union discriminated by `kind`, composed from the settings
@@ -55,7 +55,7 @@ export function loadPreset(name: string): ProviderPreset | undefined {
   if (dir && existsSync(`${dir}${name}.yaml`)) {
     let parsed: unknown;
     try {
-      parsed = parseYaml(readFileSync(`${dir}${name}.yaml`, 'utf8'));
+      parsed = yamlModule().parse(readFileSync(`${dir}${name}.yaml`, 'utf8'));
     } catch (error) {
       throw new Error(`providers/${name}.yaml cannot be read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }

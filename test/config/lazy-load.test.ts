@@ -7,16 +7,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /**
- * Provider kinds load lazily (issue 15's start-up target): the configuration checks every kind's
- * settings with its zod schema, but a kind's implementation and its dependencies (SAML:
- * @node-saml/node-saml, xml-crypto, @xmldom/xmldom, fast-xml-parser; CAS: fast-xml-parser) are
- * imported only when a configured provider uses the kind. A fresh node process (the compiled
- * dist/, as `serve` runs it) loads the configuration and builds its providers; a module hook
- * records every module it loads.
+ * What a configuration does not use is not loaded (issue 15's start-up target). The configuration
+ * checks every provider kind's settings with its zod schema, but a kind's implementation and its
+ * dependencies (SAML: @node-saml/node-saml, xml-crypto, @xmldom/xmldom, fast-xml-parser; CAS:
+ * fast-xml-parser) are imported only when a configured provider uses the kind; RE2JS only for a
+ * rule pattern, yaml only for a YAML file, preset or flow-collection environment value. A fresh
+ * node process (the compiled dist/, as `serve` runs it) loads the configuration and builds its
+ * providers; a module hook records every module it loads (an ESM import; the checks below are
+ * that none of these is imported eagerly).
  */
 
 const DIST = pathToFileURL(fileURLToPath(new URL('../../dist/src/', import.meta.url))).href;
-const dir = mkdtempSync(join(tmpdir(), 'jsg-lazy-kinds-'));
+const dir = mkdtempSync(join(tmpdir(), 'jsg-lazy-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const HOOKS = join(dir, 'hooks.mjs');
@@ -60,12 +62,12 @@ const loads = (modules: string[], part: string) => modules.some((url) => url.inc
 const SAML_IMPLEMENTATION = ['/idp/saml/index.js', '/idp/saml/provider.js', 'node_modules/@node-saml/', 'node_modules/xml-crypto/', 'node_modules/@xmldom/'];
 const CAS_IMPLEMENTATION = ['/idp/cas/index.js', '/idp/cas/provider.js'];
 
-describe('provider kinds load lazily', () => {
-  it('an OIDC-only configuration loads no CAS or SAML implementation, only their settings schemas (nor RE2JS, with no rule pattern)', () => {
+describe('a configuration loads what it uses', () => {
+  it('an OIDC-only configuration loads no CAS or SAML implementation, only their settings schemas (nor RE2JS without a rule pattern, nor yaml without a file)', () => {
     const modules = modulesLoaded({ corp: { kind: 'oidc', issuer: 'http://127.0.0.1:9/realms/corp', clientId: 'gateway', clientSecret: 'corp-client-secret-0123456789' } });
     expect(loads(modules, '/idp/oidc/provider.js')).toBe(true);
     expect(loads(modules, '/idp/saml/settings.js') && loads(modules, '/idp/cas/settings.js')).toBe(true);
-    for (const part of [...SAML_IMPLEMENTATION, ...CAS_IMPLEMENTATION, 'node_modules/fast-xml-parser/', 'node_modules/re2js/']) expect(modules.filter((url) => url.includes(part))).toEqual([]);
+    for (const part of [...SAML_IMPLEMENTATION, ...CAS_IMPLEMENTATION, 'node_modules/fast-xml-parser/', 'node_modules/re2js/', 'node_modules/yaml/']) expect(modules.filter((url) => url.includes(part))).toEqual([]);
   });
 
   it('a CAS provider loads the CAS kind and fast-xml-parser, still no SAML', () => {
