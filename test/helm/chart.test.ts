@@ -400,6 +400,12 @@ describe('chart behaviour', () => {
     expect(config.server.management).toBeUndefined();
   });
 
+  it('passes nodeOptions to the gateway process as NODE_OPTIONS, and sets none by default', () => {
+    const nodeOptions = (manifests: Manifest[]) => (gatewayContainer(manifests).env as Array<{ name: string; value?: string }>).filter((env) => env.name === 'NODE_OPTIONS');
+    expect(nodeOptions(helmTemplate({ values: ['minimal.yaml'] }))).toEqual([]);
+    expect(nodeOptions(helmTemplate({ values: ['minimal.yaml'], set: { nodeOptions: '--max-semi-space-size=16' } }))).toEqual([{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=16' }]);
+  });
+
   it('lets Prometheus and the helm test pod reach the management port through the NetworkPolicy', () => {
     const policy = findManifest(helmTemplate({ values: ['everything.yaml'] }), 'NetworkPolicy', 'jsg-jitsi-sso-gateway')!;
     const management = policy.spec.ingress.find((rule: any) => rule.ports[0].port === 'management');

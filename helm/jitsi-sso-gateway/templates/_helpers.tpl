@@ -363,6 +363,10 @@ env:
     value: {{ printf "%s/config.yaml" (.Values.configMountPath | trimSuffix "/") | quote }}
   - name: NODE_ENV
     value: production
+  {{- with .Values.nodeOptions }}
+  - name: NODE_OPTIONS
+    value: {{ . | quote }}
+  {{- end }}
   {{- with .Values.extraEnv }}
   {{- include "jsg.toYaml" . | nindent 2 }}
   {{- end }}
