@@ -119,6 +119,16 @@ function targetCell(row: PrintedRow): string {
   return row.targetOn === 'gateway' ? `${sign} ${row.target} ${row.unit}` : `${sign} ${row.target.toFixed(2)}×`;
 }
 
+/** The target rows in the order of issue 15's table (cases run in file order); others after them, as run. */
+const ISSUE_ORDER = [/login start req/, /login start p99/, /CPU per login/, /Redis commands/, /Redis round trips/, /token API/, /mint HS256/, /mint RS256/, /asap/, /JWKS/, /RSS idle/, /RSS peak/, /spawn/];
+function inIssueOrder(rows: PrintedRow[]): PrintedRow[] {
+  const rank = (row: PrintedRow) => {
+    const index = ISSUE_ORDER.findIndex((pattern) => pattern.test(row.path));
+    return index < 0 ? ISSUE_ORDER.length : index;
+  };
+  return rows.map((row, index) => ({ row, index })).sort((a, b) => rank(a.row) - rank(b.row) || a.index - b.index).map(({ row }) => row);
+}
+
 function table(rows: PrintedRow[]): string {
   const header = ['path', 'gateway', 'floor', 'ratio (min–max)', 'control', 'target', 'result'];
   const cells = (row: PrintedRow) => [
@@ -130,7 +140,7 @@ function table(rows: PrintedRow[]): string {
     targetCell(row),
     row.result,
   ];
-  const primary = rows.filter((row) => !row.secondary).map(cells);
+  const primary = inIssueOrder(rows.filter((row) => !row.secondary)).map(cells);
   const secondary = rows.filter((row) => row.secondary).map(cells);
   const all = [header, ...primary, ...secondary];
   const widths = header.map((_, column) => Math.max(...all.map((line) => (line[column] ?? '').length)));

@@ -103,14 +103,14 @@ async function loginStart(options: BenchOptions): Promise<BenchResult> {
       const peakRatios = (x: number, y: number) => (peaks[x] ?? []).map((value, round) => value / (peaks[y]?.[round] ?? Number.NaN));
       const rate = rateOf(options.clock);
       const rows: BenchRow[] = [
-        row('GET /login start (req/s)', options.clock === 'cpu' ? 'req/CPU-s' : 'req/s', measured, rate, { target: 0.8 }),
-        row(`GET /login start p99, ${CONNECTIONS} conn.`, 'ms', measured, sliceP99, {
+        row('GET /login start req/s ÷ node:http floor', options.clock === 'cpu' ? 'req/CPU-s' : 'req/s', measured, rate, { target: 0.8 }),
+        row(`GET /login start p99 (${CONNECTIONS} conn.) ÷ node:http floor`, 'ms', measured, sliceP99, {
           target: 1.2,
           better: 'lower',
           note: `client-measured p99 of each 100 ms slice, median over a round's slices; pooled over whole rounds (one descheduled slice decides it on a loaded machine): gateway ${median(a.map(p99)).toFixed(1)} ms, floor ${median(f.map(p99)).toFixed(1)} ms, control ${median(b.map(p99)).toFixed(1)} ms`,
         }),
         {
-          path: 'RSS idle (after start)',
+          path: 'RSS idle ÷ node:http floor',
           unit: 'MB',
           gateway: gateway.idle.rssMb,
           floor: floor.idle.rssMb,
@@ -120,7 +120,7 @@ async function loginStart(options: BenchOptions): Promise<BenchResult> {
           note: 'one reading per process just after it answered /readyz (no spread)',
         },
         {
-          path: 'RSS peak at the login start load',
+          path: 'RSS peak, login start load ÷ node:http floor',
           unit: 'MB',
           gateway: peaks[0]?.at(-1) ?? Number.NaN,
           floor: peaks[1]?.at(-1) ?? Number.NaN,
@@ -132,7 +132,7 @@ async function loginStart(options: BenchOptions): Promise<BenchResult> {
           note: 'peak RSS (getrusage) after warm-up and the rounds; spread: the peak so far after each round',
         },
         {
-          ...row('GET /login start ÷ Koa-stack floor', options.clock === 'cpu' ? 'req/CPU-s' : 'req/s', { ...measured, floor: k }, rate, { secondary: true, note: KOA_STACK }),
+          ...row('GET /login start req/s ÷ Koa-stack floor', options.clock === 'cpu' ? 'req/CPU-s' : 'req/s', { ...measured, floor: k }, rate, { secondary: true, note: KOA_STACK }),
           floorName: 'Koa-stack floor',
         },
       ];
@@ -183,7 +183,7 @@ async function wholeLogin(options: BenchOptions): Promise<BenchResult> {
         .map(([name, calls]) => `${name} ${calls.toFixed(2)}`)
         .join(', ');
     const rows: BenchRow[] = [
-      row('OIDC whole login, CPU per login', 'ms', measured, cpuPerOp, { target: 1.5, better: 'lower', note: `server process CPU per completed login, ${CLIENTS} scripted clients` }),
+      row('OIDC login CPU per login ÷ node:http floor', 'ms', measured, cpuPerOp, { target: 1.5, better: 'lower', note: `server process CPU per completed login, ${CLIENTS} scripted clients` }),
       {
         path: 'Redis commands per login',
         unit: 'commands',
@@ -208,15 +208,15 @@ async function wholeLogin(options: BenchOptions): Promise<BenchResult> {
         note: "read events Redis processed (INFO stats total_reads_processed) per login, same logins: one client, so a pipeline sent at once counts once; the issue's target: no sequential round trip a pipeline or script could merge",
       },
       {
-        ...row('whole login, logins/s ÷ provider only', 'logins/s', { gateway: a, floor: d, control: b }, wall, { secondary: true, note: 'wall clock; provider only: the same clients doing authorize + code exchange alone' }),
+        ...row('OIDC login logins/s ÷ provider only', 'logins/s', { gateway: a, floor: d, control: b }, wall, { secondary: true, note: 'wall clock; provider only: the same clients doing authorize + code exchange alone' }),
         floorName: 'provider only',
       },
       {
-        ...row('OIDC whole login, CPU per login ÷ Koa-stack floor', 'ms', { ...measured, floor: k }, cpuPerOp, { better: 'lower', secondary: true, note: KOA_STACK }),
+        ...row('OIDC login CPU per login ÷ Koa-stack floor', 'ms', { ...measured, floor: k }, cpuPerOp, { better: 'lower', secondary: true, note: KOA_STACK }),
         floorName: 'Koa-stack floor',
       },
       {
-        path: 'RSS peak at the whole-login load',
+        path: 'RSS peak, whole-login load ÷ node:http floor',
         unit: 'MB',
         gateway: ma,
         floor: mf,

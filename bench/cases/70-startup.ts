@@ -90,7 +90,7 @@ async function startup(options: BenchOptions): Promise<BenchResult> {
     const real = perRound(gateway, bare, wall);
     const cpuRatios = perRound(gateway, bare, cpu);
     const row: BenchRow = {
-      path: 'spawn → first ready answer',
+      path: 'spawn → first ready answer ÷ bare Koa',
       unit: 'ms',
       gateway: median(real.a),
       floor: median(real.b),
@@ -102,7 +102,7 @@ async function startup(options: BenchOptions): Promise<BenchResult> {
       note: `wall clock from spawn to the first 200 of /readyz (gateway: Redis store, one OIDC provider) or / (bare Koa), ${options.rounds} spawns each, polled every 5 ms`,
     };
     const cpuRow: BenchRow = {
-      path: 'spawn → first ready answer, CPU',
+      path: 'spawn → ready, process CPU ÷ bare Koa',
       unit: 'ms',
       gateway: median(cpuRatios.a),
       floor: median(cpuRatios.b),
