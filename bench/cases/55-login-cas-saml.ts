@@ -11,7 +11,7 @@ import { SECRET } from '../lib/fixtures.js';
 import { interleaveLogins, tiledCpu, type RoundTripJob } from '../lib/measure.js';
 import { freePort, ServerProcess } from '../lib/server-process.js';
 import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
-import { startRedisServer } from '../lib/login-rig.js';
+import { startRedisServer, tolerable } from '../lib/login-rig.js';
 
 /**
  * The CAS and SAML logins (issues 4 and 14), measured like the OIDC round trip of 50-login.ts so
@@ -203,6 +203,8 @@ else if (process.argv.includes('--sso-bench-client')) runClientChild();
 const WARM_UP_MS = Number(process.env.JSG_BENCH_WARMUP_MS ?? 10000);
 
 class Clients {
+  /** Failed logins within what `tolerable` allows, for the note. */
+  readonly failed: string[] = [];
   private readonly child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--sso-bench-client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   private nextId = 1;
 
@@ -218,7 +220,8 @@ class Clients {
       this.child.on('message', listener);
       this.child.send({ ...job, id });
     });
-    if (result.failures > 0 || result.ok === 0) throw new Error(`${job.kind} ${job.mode}: ${result.ok} ok, ${result.failures} failed (first: ${result.firstFailure ?? '-'})`);
+    if (!tolerable(result)) throw new Error(`${job.kind} ${job.mode}: ${result.ok} ok, ${result.failures} failed (first: ${result.firstFailure ?? '-'})`);
+    if (result.failures > 0) this.failed.push(`${result.failures} of ${result.ok + result.failures} (${job.mode}; first: ${result.firstFailure ?? '-'})`);
     return { ...result, cpuMs: (await serverCpu()) - before };
   }
 
@@ -285,7 +288,7 @@ async function roundTrip(options: BenchOptions, kind: Kind): Promise<BenchResult
           note: `no floor: compare the OIDC whole login's CPU per login; peak RSS ${memory.maxRssMb.toFixed(0)} MB`,
         },
       ],
-      note: `gateway process (the shipped CLI), Redis store; ${clientsCount} scripted clients, logins/s (wall clock) vs the IdP's part alone; gateway CPU ${cpuMsPerLogin.toFixed(3)} ms per ${kind.toUpperCase()} login (compare the OIDC whole login's); peak RSS ${memory.maxRssMb.toFixed(0)} MB; warm-up (CPU ms per login): ${warmUp}`,
+      note: `gateway process (the shipped CLI), Redis store; ${clientsCount} scripted clients, logins/s (wall clock) vs the IdP's part alone; gateway CPU ${cpuMsPerLogin.toFixed(3)} ms per ${kind.toUpperCase()} login (compare the OIDC whole login's); peak RSS ${memory.maxRssMb.toFixed(0)} MB; warm-up (CPU ms per login): ${warmUp}${clients.failed.length > 0 ? `; failed logins tolerated: ${clients.failed.join(', ')}` : ''}`,
     };
   } finally {
     clients.close();

@@ -267,6 +267,8 @@ else if (process.argv.includes('--login-bench-client')) runClientChild();
 // Parent: the gateway under test, in a process of its own (bench/lib/server-process.ts).
 
 export class Driver {
+  /** Logins that failed in a job yet within what `tolerable` allows, for the case's note. */
+  readonly failed: string[] = [];
   private readonly child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--login-bench-client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   private nextId = 1;
   private readonly waiting = new Map<number, (result: JobResult) => void>();
@@ -291,13 +293,24 @@ export class Driver {
       });
       this.child.send({ ...job, id });
     });
-    if (result.failures > 0 || result.ok === 0) throw new Error(`${job.kind} job: ${result.ok} ok, ${result.failures} failed (first: ${result.firstFailure ?? '-'})`);
+    if (!tolerable(result)) throw new Error(`${job.kind} job: ${result.ok} ok, ${result.failures} failed (first: ${result.firstFailure ?? '-'})`);
+    if (result.failures > 0) this.failed.push(`${result.failures} of ${result.ok + result.failures} (${job.mode}; first: ${result.firstFailure ?? '-'})`);
     return { ...result, cpuMs: (await serverCpu()) - cpuStart };
   }
 
   close(): void {
     this.child.disconnect();
   }
+}
+
+/**
+ * A job's failed logins are tolerated up to 1 in 50 (at least 1) and reported in the note: on a
+ * machine at load average 20 a back-channel call or a Redis command times out now and then (a 502
+ * or 503 the gateway answers correctly). More than that and the case fails: its figures would
+ * not be the login's.
+ */
+export function tolerable(result: { ok: number; failures: number }): boolean {
+  return result.ok > 0 && result.failures <= Math.max(1, result.ok / 50);
 }
 
 export async function startRedisServer(): Promise<RedisServer> {
