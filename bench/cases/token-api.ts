@@ -1,13 +1,14 @@
 import { createHash, createHmac, createPrivateKey, randomBytes, randomUUID, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import Koa from 'koa';
 import { z } from 'zod';
+import { apiRoutes } from '../../src/api/routes.js';
 import { hashApiSecret } from '../../src/api/secrets.js';
 import { createGateway } from '../../src/gateway.js';
 import { listen } from '../../src/http/server.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { benchConfig, KID, rsaPrivatePem, SECRET } from '../lib/fixtures.js';
 import { LoadGenerator, serve, type RequestShape } from '../lib/http.js';
-import { consume, interleave } from '../lib/measure.js';
+import { consume, cpuPerOp, interleave, warmUpNote, warmUpSides } from '../lib/measure.js';
 import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
 
 /**
@@ -36,24 +37,17 @@ const POST: RequestShape = {
   expectStatus: 201,
 };
 
-/**
- * Warm-up before the measured rounds: both sides alternate in 100 ms slices for this long, so the
- * rounds measure the steady state (JIT-optimised handlers, settled heap) of both sides alike.
- */
-const WARMUP_MS = 2000;
-
-async function warmUp(...sides: Array<(ms: number) => unknown>): Promise<void> {
-  const until = performance.now() + WARMUP_MS;
-  while (performance.now() < until) for (const side of sides) await side(100);
-}
-
-/** The real gateway's token API (production logging: one audit line per token, written nowhere). */
-async function tokenGateway(algorithm: 'HS256' | 'RS256') {
+/** The real gateway (production logging: one audit line per token, written nowhere). */
+async function benchApiGateway(algorithm: 'HS256' | 'RS256') {
   const loaded = benchConfig(algorithm, {
     api: { clients: { booking: { secretHash: await hashApiSecret(API_SECRET), mayIssueModerator: true, rateLimitPerMinute: 1_000_000 } } },
   });
-  const gateway = await createGateway(loaded, { logger: createLogger('info', { write() {} }) });
-  return listen(gateway, 0, '127.0.0.1');
+  return createGateway(loaded, { logger: createLogger('info', { write() {} }) });
+}
+
+/** The real gateway's token API, listening. */
+async function tokenGateway(algorithm: 'HS256' | 'RS256') {
+  return listen(await benchApiGateway(algorithm), 0, '127.0.0.1');
 }
 
 /** The headers the gateway answers a token request with that are the same for every answer (read from it). */
@@ -179,9 +173,12 @@ async function compare(options: BenchOptions, subject: string, baseline: string,
   const load = new LoadGenerator();
   try {
     const slice = (base: string) => (ms: number) => load.measure(`${base}/api/v1/tokens`, options.connections, ms, POST);
-    await warmUp(slice(subject), slice(baseline));
+    // Warm-up until this process's CPU per request has stopped falling on both sides (JIT, heap):
+    // a fixed 2 s left the gateway's first rounds at about half its settled rate.
+    const warmed = await warmUpSides([slice(subject), slice(baseline)], cpuPerOp, { sliceMs: 200, maxSlices: 25 });
     const result = await interleave(slice(subject), slice(baseline), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
-    return { ...result, note: `${note}; ${BODY.length}-byte JSON body, ${options.connections} keep-alive connections` };
+    const warmUp = warmUpNote(['subject', 'baseline'], warmed, (value) => (value * 1000).toFixed(1));
+    return { ...result, note: `${note}; ${BODY.length}-byte JSON body, ${options.connections} keep-alive connections; warm-up (CPU µs per request): ${warmUp}` };
   } finally {
     load.close();
   }
@@ -226,6 +223,35 @@ async function floorVsBareKoa(options: BenchOptions): Promise<BenchResult> {
   }
 }
 
+/**
+ * The gateway's API routes alone (src/api/routes.ts: authentication, rate limit, body, validation,
+ * minting, audit) on a bare Koa app, without the gateway's request listener and middleware stack,
+ * against the same floor: splits the token API's distance to its floor between the API's own code
+ * and the stack in front of it.
+ */
+async function routesAloneVsFloor(options: BenchOptions): Promise<BenchResult> {
+  const running = await tokenGateway('HS256');
+  let headers: Array<[string, string]>;
+  try {
+    headers = await constantHeaders(running.url);
+  } finally {
+    running.server.closeAllConnections();
+    await running.shutdown('bench done');
+  }
+  const gateway = await benchApiGateway('HS256');
+  const bare = new Koa();
+  bare.use(apiRoutes(gateway.services).routes());
+  const routes = await serve(bare);
+  const floor = await serve(floorApp(hmacSigner(Buffer.from(SECRET)), headers, 'HS256', undefined));
+  try {
+    return await compare(options, routes.url, floor.url, 'not the whole gateway: its API routes alone on bare Koa (no security headers, request id or metrics) vs the Koa floor');
+  } finally {
+    await routes.close();
+    await floor.close();
+    await gateway.close();
+  }
+}
+
 const cases: BenchCase[] = [
   {
     name: 'token API HS256',
@@ -241,6 +267,14 @@ const cases: BenchCase[] = [
     path: 'token API RS256 ÷ its Koa floor',
     secondary: true,
     run: (options) => gatewayVsFloor('RS256', options),
+  },
+  {
+    name: 'token API HS256, API routes alone',
+    description: "the gateway's API routes on bare Koa (no listener, no middleware stack) vs the token API's Koa floor",
+    target: 0.9,
+    path: 'token API HS256: API routes alone on bare Koa ÷ its Koa floor',
+    secondary: true,
+    run: routesAloneVsFloor,
   },
   {
     name: 'floor: token API HS256 vs bare Koa JSON',

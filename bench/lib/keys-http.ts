@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { listen } from '../../src/http/server.js';
 import { benchGateway } from './fixtures.js';
 import { LoadGenerator } from './http.js';
-import { interleave } from './measure.js';
+import { cpuPerOp, interleave, warmUpNote, warmUpSides } from './measure.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 /**
@@ -35,13 +35,11 @@ export async function keysHttp(endpoint: 'asap' | 'jwks', options: BenchOptions)
   const load = new LoadGenerator();
   try {
     const slice = (base: string) => (ms: number) => load.measure(`${base}${path}`, options.connections, ms);
-    // Warm-up: connections, JIT and the first requests' lazy work on both servers.
-    for (let i = 0; i < 5; i += 1) {
-      await slice(running.url)(100);
-      await slice(floor.url)(100);
-    }
+    // Warm-up until this process's CPU per request has stopped falling on both sides (JIT, heap).
+    const warmed = await warmUpSides([slice(running.url), slice(floor.url)], cpuPerOp, { sliceMs: 200, maxSlices: 20 });
     const result = await interleave(slice(running.url), slice(floor.url), { rounds: options.rounds, roundMs: options.httpRoundMs, sliceMs: 100, clock: options.clock });
-    return { ...result, note: `${body.length}-byte body, ${options.connections} keep-alive connections, ${options.httpRoundMs} ms per side per round in 100 ms slices` };
+    const warmUp = warmUpNote(['gateway', 'node:http'], warmed, (value) => (value * 1000).toFixed(1));
+    return { ...result, note: `${body.length}-byte body, ${options.connections} keep-alive connections, ${options.httpRoundMs} ms per side per round in 100 ms slices; warm-up (CPU µs per request): ${warmUp}` };
   } finally {
     load.close();
     floor.server.closeAllConnections();
