@@ -20,7 +20,7 @@ import { inviteManagerRoutes } from './api/invite-manager.js';
 import { loggablePath } from './invites/reference.js';
 import { inviteRoutes } from './invites/routes.js';
 import { LoginStartLimiter } from './login/login-starts.js';
-import { loginRoutes, loginStartEarly } from './login/routes.js';
+import { callbackEarly, loginRoutes, loginStartEarly } from './login/routes.js';
 import type { ReadinessCheck } from './observability/readiness.js';
 import type { Services } from './services.js';
 import { createStores } from './store/factory.js';
@@ -40,7 +40,7 @@ const FEATURES: RouteFactory<Services>[] = [keyRoutes, apiRoutes, inviteRoutes, 
 
 export interface Gateway {
   app: Koa;
-  /** Routes the listener answers before Koa (src/http/early.ts): the login start. */
+  /** Routes the listener answers before Koa (src/http/early.ts): the login start and the callbacks. */
   early?: EarlyRoutes;
   services: Services;
   close(): Promise<void>;
@@ -127,7 +127,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   };
   // The gate in front of Jitsi (docs/jitsi.md): its check answers before routing, on every proxied request.
   const gate = config.gate ? new Gate(services, config.gate) : undefined;
-  const early = new EarlyRoutes(services, [loginStartEarly(services)]);
+  const early = new EarlyRoutes(services, [loginStartEarly(services), ...callbackEarly(services)]);
   const app = createApp(
     services,
     [...FEATURES, ...(gate ? [gateRoutes(gate)] : []), ...(options.extraFeatures ?? [])],

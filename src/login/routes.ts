@@ -6,7 +6,7 @@ import type { EarlyRoute } from '../http/early.js';
 import { extendPagePolicy } from '../http/middleware/headers.js';
 import type { LoginDeps } from './deps.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { callback, callbackErrorContext } from './callback.js';
+import { callback, callbackErrorContext, type CallbackFlow } from './callback.js';
 import { parseCookies } from '../session/cookies.js';
 import { entryErrorContext, login } from './entry.js';
 import type { Flow, HttpIn, HttpOut, Outcome } from './flow.js';
@@ -91,6 +91,36 @@ export function loginStartEarly(services: LoginDeps): EarlyRoute {
   };
 }
 
+/** Callbacks run before Koa (callbackEarly) whose answer is not a redirect: answered by Koa's callback route. */
+const calledBackEarly = new WeakMap<IncomingMessage, { flow: CallbackFlow; settled: { outcome: Outcome } | { error: unknown } }>();
+
+/**
+ * GET /auth/<provider>/callback before Koa (src/http/early.ts), one route per configured provider:
+ * where the IdP sends every browser back. Its usual answer, the 303 into the meeting with the token
+ * and the session cookie, is written at once; a page (popup and inline modes) or an error is
+ * answered by the Koa route below with the same steps' outcome, as for the login start.
+ */
+export function callbackEarly(services: LoginDeps): EarlyRoute[] {
+  const route = `${services.basePath}/auth/:provider/callback`;
+  return [...services.providers.keys()].map((providerName) => ({
+    path: `${services.basePath}/auth/${providerName}/callback`,
+    route,
+    async run(request, query, requestId) {
+      const flow: CallbackFlow = { services, http: httpInOf(request.headers, query, requestId, undefined), out: { cookies: [] }, providerName };
+      let outcome: Outcome;
+      try {
+        outcome = await callback(flow);
+      } catch (error) {
+        calledBackEarly.set(request, { flow, settled: { error } });
+        return { kind: 'koa' };
+      }
+      if (outcome.kind === 'redirect') return { kind: 'redirect', location: outcome.location, cookies: flow.out.cookies };
+      calledBackEarly.set(request, { flow, settled: { outcome } });
+      return { kind: 'koa' };
+    },
+  }));
+}
+
 function apply(ctx: Context, out: HttpOut, outcome?: Outcome): void {
   if (out.cookies.length > 0 && !ctx.res.headersSent) {
     // Appended to any Set-Cookie already there, in one setHeader (ctx.append: arrays per cookie).
@@ -157,7 +187,16 @@ export function loginRoutes(services: LoginDeps): Router {
     }, entryErrorContext);
   });
 
-  router.get('/auth/:provider/callback', (ctx) => run(ctx, { ...flow(ctx), providerName: String(ctx.params.provider ?? '') }, callback, callbackErrorContext));
+  router.get('/auth/:provider/callback', (ctx) => {
+    const early = calledBackEarly.get(ctx.req);
+    if (early === undefined) return run(ctx, { ...flow(ctx), providerName: String(ctx.params.provider ?? '') }, callback, callbackErrorContext);
+    calledBackEarly.delete(ctx.req);
+    const { settled } = early;
+    return run(ctx, early.flow, async () => {
+      if ('error' in settled) throw settled.error;
+      return settled.outcome;
+    }, callbackErrorContext);
+  });
 
   router.get('/logout', (ctx) => run(ctx, flow(ctx), logout));
 
