@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/body.js';
-import type { EarlyRoute } from '../http/early.js';
+import type { EarlyResult, EarlyRoute } from '../http/early.js';
 import { extendPagePolicy } from '../http/middleware/headers.js';
 import type { LoginDeps } from './deps.js';
 import { GatewayError } from '../errors/gateway-error.js';
@@ -58,11 +58,35 @@ function loginClientAddress(request: IncomingMessage, trustProxy: boolean): stri
   return clientAddress(request.socket.remoteAddress, (typeof forwardedFor === 'string' ? forwardedFor : undefined) || undefined, trustProxy);
 }
 
+/** What an early route hands to its Koa route: the flow and how its steps ended. */
+interface HandedOver<F> {
+  flow: F;
+  settled: { outcome: Outcome } | { error: unknown };
+}
+
+/**
+ * Runs an action's steps before Koa: a redirect is answered at once by the request listener;
+ * anything else (a page, an error) is handed to the Koa route through `handOver`, which answers it
+ * with this outcome instead of running the steps again.
+ */
+async function runEarly<F extends { out: HttpOut }>(request: IncomingMessage, flow: F, steps: (flow: F) => Promise<Outcome>, handOver: WeakMap<IncomingMessage, HandedOver<F>>): Promise<EarlyResult> {
+  let outcome: Outcome;
+  try {
+    outcome = await steps(flow);
+  } catch (error) {
+    handOver.set(request, { flow, settled: { error } });
+    return { kind: 'koa' };
+  }
+  if (outcome.kind === 'redirect') return { kind: 'redirect', location: outcome.location, cookies: flow.out.cookies };
+  handOver.set(request, { flow, settled: { outcome } });
+  return { kind: 'koa' };
+}
+
 /**
  * Login starts run before Koa (loginStartEarly) whose answer is not a redirect (a page, an
  * error): Koa's /login route answers them with what their steps decided, without running them again.
  */
-const startedEarly = new WeakMap<IncomingMessage, { flow: Flow; settled: { outcome: Outcome } | { error: unknown } }>();
+const startedEarly = new WeakMap<IncomingMessage, HandedOver<Flow>>();
 
 /**
  * GET /login before Koa (src/http/early.ts): Jitsi's tokenAuthUrl, the gateway's busiest page. Its
@@ -75,24 +99,15 @@ export function loginStartEarly(services: LoginDeps): EarlyRoute {
   return {
     path,
     route: path,
-    async run(request, query, requestId) {
+    run(request, query, requestId) {
       const flow: Flow = { services, http: httpInOf(request.headers, query, requestId, loginClientAddress(request, trustProxy)), out: { cookies: [] } };
-      let outcome: Outcome;
-      try {
-        outcome = await login(flow);
-      } catch (error) {
-        startedEarly.set(request, { flow, settled: { error } });
-        return { kind: 'koa' };
-      }
-      if (outcome.kind === 'redirect') return { kind: 'redirect', location: outcome.location, cookies: flow.out.cookies };
-      startedEarly.set(request, { flow, settled: { outcome } });
-      return { kind: 'koa' };
+      return runEarly(request, flow, login, startedEarly);
     },
   };
 }
 
 /** Callbacks run before Koa (callbackEarly) whose answer is not a redirect: answered by Koa's callback route. */
-const calledBackEarly = new WeakMap<IncomingMessage, { flow: CallbackFlow; settled: { outcome: Outcome } | { error: unknown } }>();
+const calledBackEarly = new WeakMap<IncomingMessage, HandedOver<CallbackFlow>>();
 
 /**
  * GET /auth/<provider>/callback before Koa (src/http/early.ts), one route per configured provider:
@@ -105,18 +120,9 @@ export function callbackEarly(services: LoginDeps): EarlyRoute[] {
   return [...services.providers.keys()].map((providerName) => ({
     path: `${services.basePath}/auth/${providerName}/callback`,
     route,
-    async run(request, query, requestId) {
+    run(request, query, requestId) {
       const flow: CallbackFlow = { services, http: httpInOf(request.headers, query, requestId, undefined), out: { cookies: [] }, providerName };
-      let outcome: Outcome;
-      try {
-        outcome = await callback(flow);
-      } catch (error) {
-        calledBackEarly.set(request, { flow, settled: { error } });
-        return { kind: 'koa' };
-      }
-      if (outcome.kind === 'redirect') return { kind: 'redirect', location: outcome.location, cookies: flow.out.cookies };
-      calledBackEarly.set(request, { flow, settled: { outcome } });
-      return { kind: 'koa' };
+      return runEarly(request, flow, callback, calledBackEarly);
     },
   }));
 }
