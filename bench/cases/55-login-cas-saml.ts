@@ -11,7 +11,7 @@ import { SECRET } from '../lib/fixtures.js';
 import { interleaveLogins, tiledCpu, type RoundTripJob } from '../lib/measure.js';
 import { freePort, ServerProcess } from '../lib/server-process.js';
 import type { BenchCase, BenchOptions, BenchResult } from '../lib/types.js';
-import { startRedisServer, tolerable } from '../lib/login-rig.js';
+import { startRedisServer, tolerable, type JobResult } from '../lib/login-rig.js';
 
 /**
  * The CAS and SAML logins (issues 4 and 14), measured like the OIDC round trip of 50-login.ts so
@@ -111,13 +111,6 @@ interface Job {
   idp: string;
   clients: number;
   durationMs: number;
-}
-interface JobResult {
-  id: number;
-  ok: number;
-  failures: number;
-  elapsedMs: number;
-  firstFailure?: string;
 }
 
 async function gatewayLogin(job: Job, jar: { binding: string }): Promise<void> {

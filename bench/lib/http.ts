@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type Koa from 'koa';
@@ -75,9 +75,9 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Serves a Koa app on 127.0.0.1 with the gateway's socket timeouts (src/http/server.ts). */
-export async function serve(app: Koa): Promise<Listening> {
-  const server = createServer(app.callback());
+/** Serves a Koa app or a node:http listener on 127.0.0.1 with the gateway's socket timeouts (src/http/server.ts). */
+export async function serve(app: Koa | RequestListener): Promise<Listening> {
+  const server = createServer(typeof app === 'function' ? app : app.callback());
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 10000;
   server.requestTimeout = 30000;

@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listen } from '../../src/http/server.js';
 import { benchGateway } from './fixtures.js';
-import { LoadGenerator } from './http.js';
+import { LoadGenerator, serve } from './http.js';
 import { cpuPerOp, interleave, warmUpNote, warmUpSides } from './measure.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
@@ -42,16 +41,15 @@ export async function keysHttp(endpoint: 'asap' | 'jwks', options: BenchOptions)
     return { ...result, note: `${body.length}-byte body, ${options.connections} keep-alive connections, ${options.httpRoundMs} ms per side per round in 100 ms slices; warm-up (CPU µs per request): ${warmUp}` };
   } finally {
     load.close();
-    floor.server.closeAllConnections();
-    await new Promise<void>((resolve) => floor.server.close(() => resolve()));
+    await floor.close();
     running.server.closeAllConnections();
     await running.shutdown('bench done');
   }
 }
 
 /** node:http answering GET `path` with `body` and `headers`, 404 otherwise; the gateway's socket timeouts. */
-async function bareStatic(path: string, headers: Record<string, string>, body: Buffer) {
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+function bareStatic(path: string, headers: Record<string, string>, body: Buffer) {
+  return serve((request: IncomingMessage, response: ServerResponse) => {
     if (request.url === path) {
       response.writeHead(200, headers);
       response.end(body);
@@ -60,12 +58,4 @@ async function bareStatic(path: string, headers: Record<string, string>, body: B
       response.end();
     }
   });
-  server.keepAliveTimeout = 5000;
-  server.headersTimeout = 10000;
-  server.requestTimeout = 30000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

@@ -127,7 +127,8 @@ interface LoginJob {
   clients: number;
   durationMs: number;
 }
-interface JobResult {
+/** What a login job's child process reports (this rig's and the CAS/SAML cases' drivers). */
+export interface JobResult {
   id: number;
   ok: number;
   failures: number;
