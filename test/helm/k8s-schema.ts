@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import type { Manifest } from '../support/helm.js';
 import { repoRoot } from '../support/helm.js';
+import { declaredTypes } from './declared-types.js';
 
 const MODULES: Record<string, string> = {
   v1: 'kubernetes-models/v1',
@@ -85,55 +86,15 @@ export async function objectSchemaErrors(apiVersion: string, kind: string, value
 
 class StrictChecker {
   private readonly checker: ts.TypeChecker;
-  private readonly kinds = new Map<string, ts.Type>();
+  private readonly kinds: Map<string, ts.Type>;
 
   constructor() {
-    const virtualFile = join(repoRoot, 'test', 'helm', '__k8s_strict_types__.ts');
-    const lines: string[] = [];
-    const members: string[] = [];
-    KINDS.forEach(([apiVersion, kind], index) => {
-      const module = MODULES[apiVersion];
-      lines.push(`import type { I${kind} as T${index} } from '${module}/${kind}';`);
-      members.push(`  '${typeKey(apiVersion, kind)}': T${index};`);
-    });
-    const source = `${lines.join('\n')}\nexport interface Kinds {\n${members.join('\n')}\n}\n`;
-    const options: ts.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true,
-      skipLibCheck: true,
-      noEmit: true,
-      types: [],
-    };
-    const host = ts.createCompilerHost(options, true);
-    const getSourceFile = host.getSourceFile.bind(host);
-    host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) =>
-      fileName === virtualFile
-        ? ts.createSourceFile(fileName, source, languageVersion, true)
-        : getSourceFile(fileName, languageVersion, onError, shouldCreate);
-    const fileExists = host.fileExists.bind(host);
-    host.fileExists = (fileName) => fileName === virtualFile || fileExists(fileName);
-    const readFile = host.readFile.bind(host);
-    host.readFile = (fileName) => (fileName === virtualFile ? source : readFile(fileName));
-
-    const program = ts.createProgram([virtualFile], options, host);
-    const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName === virtualFile);
-    if (diagnostics.length > 0) {
-      throw new Error(
-        `cannot load the Kubernetes type declarations: ${diagnostics
-          .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
-          .join('; ')}`,
-      );
-    }
-    this.checker = program.getTypeChecker();
-    const sourceFile = program.getSourceFile(virtualFile)!;
-    const moduleSymbol = this.checker.getSymbolAtLocation(sourceFile)!;
-    const kindsSymbol = this.checker.getExportsOfModule(moduleSymbol).find((s) => s.name === 'Kinds')!;
-    const kindsType = this.checker.getDeclaredTypeOfSymbol(kindsSymbol);
-    for (const property of this.checker.getPropertiesOfType(kindsType)) {
-      this.kinds.set(property.name, this.checker.getTypeOfSymbol(property));
-    }
+    const declared = declaredTypes(
+      KINDS.map(([apiVersion, kind]) => [typeKey(apiVersion, kind), `${MODULES[apiVersion]}/${kind}`, `I${kind}`]),
+      'the Kubernetes type declarations',
+    );
+    this.checker = declared.checker;
+    this.kinds = declared.types;
   }
 
   unknownFields(apiVersion: string, kind: string, value: unknown, root = kind): string[] {

@@ -9,9 +9,8 @@
  * because a null in a values file is how Helm users drop a default. A test regenerates the
  * definitions and fails when the committed schema differs; `JSG_WRITE_SCHEMA=1` rewrites it.
  */
-import { join } from 'node:path';
 import ts from 'typescript';
-import { repoRoot } from '../support/helm.js';
+import { declaredTypes } from './declared-types.js';
 
 /** Definition name -> [module under kubernetes-models, exported interface]. */
 export const ROOTS: Record<string, [module: string, type: string]> = {
@@ -46,42 +45,15 @@ function definitionName(symbolName: string): string {
 class Generator {
   readonly definitions: Record<string, Schema> = {};
   private readonly checker: ts.TypeChecker;
-  private readonly rootTypes = new Map<string, ts.Type>();
+  private readonly rootTypes: Map<string, ts.Type>;
 
   constructor() {
-    const virtualFile = join(repoRoot, 'test', 'helm', '__k8s_values_types__.ts');
-    const names = Object.keys(ROOTS);
-    const source =
-      names.map((name, i) => `import type { ${ROOTS[name]![1]} as T${i} } from '${ROOTS[name]![0]}';`).join('\n') +
-      `\nexport interface Roots {\n${names.map((name, i) => `  '${name}': T${i};`).join('\n')}\n}\n`;
-    const options: ts.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true,
-      skipLibCheck: true,
-      noEmit: true,
-      types: [],
-    };
-    const host = ts.createCompilerHost(options, true);
-    const getSourceFile = host.getSourceFile.bind(host);
-    host.getSourceFile = (fileName, version, onError, create) =>
-      fileName === virtualFile ? ts.createSourceFile(fileName, source, version, true) : getSourceFile(fileName, version, onError, create);
-    const fileExists = host.fileExists.bind(host);
-    host.fileExists = (fileName) => fileName === virtualFile || fileExists(fileName);
-    const readFile = host.readFile.bind(host);
-    host.readFile = (fileName) => (fileName === virtualFile ? source : readFile(fileName));
-    const program = ts.createProgram([virtualFile], options, host);
-    const problems = ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName === virtualFile);
-    if (problems.length > 0) {
-      throw new Error(`cannot load kubernetes-models declarations: ${problems.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')).join('; ')}`);
-    }
-    this.checker = program.getTypeChecker();
-    const moduleSymbol = this.checker.getSymbolAtLocation(program.getSourceFile(virtualFile)!)!;
-    const roots = this.checker.getExportsOfModule(moduleSymbol).find((s) => s.name === 'Roots')!;
-    for (const property of this.checker.getPropertiesOfType(this.checker.getDeclaredTypeOfSymbol(roots))) {
-      this.rootTypes.set(property.name, this.checker.getTypeOfSymbol(property));
-    }
+    const declared = declaredTypes(
+      Object.entries(ROOTS).map(([name, [module, exported]]) => [name, module, exported]),
+      'kubernetes-models declarations',
+    );
+    this.checker = declared.checker;
+    this.rootTypes = declared.types;
   }
 
   run(): Record<string, Schema> {
