@@ -3,7 +3,8 @@ import type { LoadedConfig } from './config/load.js';
 import { createApp, type RouteFactory } from './http/app.js';
 import { Drain } from './http/drain.js';
 import { EarlyRoutes } from './http/early.js';
-import { keyRoutes } from './http/routes/keys.js';
+import { FixedAnswers } from './http/fixed-answers.js';
+import { keyRoutes, publishedKeys } from './http/routes/keys.js';
 import { PROVIDER_KINDS } from './idp/kinds.js';
 import { createProviders, providerLoaders } from './idp/registry.js';
 import { Audit } from './observability/audit.js';
@@ -40,6 +41,8 @@ const FEATURES: RouteFactory<Services>[] = [keyRoutes, apiRoutes, inviteRoutes, 
 
 export interface Gateway {
   app: Koa;
+  /** The published keys, answered before Koa (src/http/fixed-answers.ts). */
+  answers: FixedAnswers;
   /** Routes the listener answers before Koa (src/http/early.ts): the login start and the callbacks. */
   early?: EarlyRoutes;
   services: Services;
@@ -128,8 +131,10 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   // The gate in front of Jitsi (docs/jitsi.md): its check answers before routing, on every proxied request.
   const gate = config.gate ? new Gate(services, config.gate) : undefined;
   const early = new EarlyRoutes(services, [loginStartEarly(services), ...callbackEarly(services)]);
+  const answers = new FixedAnswers(services.metrics.httpRequests, publishedKeys(services));
   const app = createApp(
     services,
+    answers,
     [...FEATURES, ...(gate ? [gateRoutes(gate)] : []), ...(options.extraFeatures ?? [])],
     gate ? [gateCheck(gate)] : [],
     early.observer,
@@ -137,6 +142,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
 
   return {
     app,
+    answers,
     early,
     services,
     async close() {

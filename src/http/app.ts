@@ -6,7 +6,7 @@ import { handleErrors } from './middleware/errors.js';
 import { SecurityHeaders, securityHeaders } from './middleware/headers.js';
 import { observe, type RequestObserver } from './middleware/observe.js';
 import { servePublished } from './middleware/published.js';
-import { publishedKeys } from './routes/keys.js';
+import type { FixedAnswers } from './fixed-answers.js';
 import { operationsRoutes } from './routes/operations.js';
 
 /**
@@ -22,6 +22,8 @@ export type RouteFactory<D> = (deps: D) => Router;
  */
 export function createApp<S extends HttpDeps>(
   services: S,
+  /** The published keys, answered from this table by the request listener and by Koa alike. */
+  answers: FixedAnswers,
   features: readonly RouteFactory<S>[],
   hotPaths: readonly Middleware[] = [],
   /** The early routes' observer (src/http/early.ts), so both paths share request ids and metric children. */
@@ -29,7 +31,7 @@ export function createApp<S extends HttpDeps>(
 ): Koa {
   const app = new Koa({ proxy: services.config.server.trustProxy });
   app.silent = true; // errors are logged by handleErrors, once
-  app.use(servePublished(publishedKeys(services), services.metrics.httpRequests));
+  app.use(servePublished(answers));
   for (const middleware of hotPaths) app.use(middleware);
   app.use(observe(services, observer));
   app.use(securityHeaders(new SecurityHeaders(services.pageScriptHashes)));

@@ -76,11 +76,18 @@ export class FixedAnswers {
    */
   answer(request: IncomingMessage, response: ServerResponse, closing: boolean): boolean {
     if (this.table.size === 0) return false;
-    const method = request.method;
-    if (method !== 'GET' && method !== 'HEAD') return false;
     const url = request.url ?? '';
     const query = url.indexOf('?');
-    const prepared = this.table.get(query < 0 ? url : url.slice(0, query));
+    return this.answerAt(request.method, query < 0 ? url : url.slice(0, query), response, closing);
+  }
+
+  /**
+   * The same for a path already parsed (Koa's ctx.path: what reaches Koa, e.g. an absolute-form
+   * request target, is answered from the same table).
+   */
+  answerAt(method: string | undefined, path: string, response: ServerResponse, closing: boolean): boolean {
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    const prepared = this.table.get(path);
     if (prepared === undefined) return false;
     response.writeHead(200, closing ? prepared.closing : prepared.headers);
     if (method === 'GET') {

@@ -4,9 +4,8 @@ import type Koa from 'koa';
 import type { HttpDeps } from './deps.js';
 import type { Drain } from './drain.js';
 import type { EarlyRoutes } from './early.js';
-import { FixedAnswers } from './fixed-answers.js';
+import type { FixedAnswers } from './fixed-answers.js';
 import { createManagementApp } from './management.js';
-import { publishedKeys } from './routes/keys.js';
 
 export interface RunningServer {
   server: Server;
@@ -76,6 +75,8 @@ function drainingServer(app: (request: IncomingMessage, response: ServerResponse
 /** What listen serves: the app and the services its listeners use (src/gateway.ts's Gateway). */
 export interface Servable {
   app: Koa;
+  /** The published keys: answered by the request listener before Koa (and by the app's servePublished). */
+  answers: FixedAnswers;
   /** Routes answered before Koa, after the fixed answers (src/http/early.ts): the login start. */
   early?: EarlyRoutes;
   services: HttpDeps;
@@ -84,8 +85,8 @@ export interface Servable {
 
 /** Listens (and the management listener, when configured) and wires the drain. */
 export async function listen(gateway: Servable, port: number, host: string): Promise<RunningServer> {
-  const { logger, config, drain, metrics } = gateway.services;
-  const answers = new FixedAnswers(metrics.httpRequests, publishedKeys(gateway.services));
+  const { logger, config, drain } = gateway.services;
+  const { answers } = gateway;
   const server = drainingServer(gateway.app.callback(), drain, 30000, answers, gateway.early);
   const url = await bind(server, 'server', port, host);
 

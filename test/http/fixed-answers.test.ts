@@ -2,7 +2,9 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Koa from 'koa';
 import { FixedAnswers, type FixedAnswer } from '../../src/http/fixed-answers.js';
+import { servePublished } from '../../src/http/middleware/published.js';
 
 /**
  * The answers written before Koa (src/http/fixed-answers.ts), on a real node:http server: what
@@ -120,6 +122,45 @@ describe('fixed answers before Koa', () => {
       expect((await send('GET', '/asap/abc.pem')).headers['x-passed-on']).toBe('yes');
     } finally {
       answers.replace(new Map([['/asap/abc.pem', PEM]]));
+    }
+  });
+});
+
+describe('what reaches Koa for a path in the table', () => {
+  it('an absolute-form request target (only Koa parses it) gets the same answer from the same table', async () => {
+    const app = new Koa();
+    app.use(servePublished(answers));
+    app.use((ctx) => {
+      ctx.status = 404;
+      ctx.set('X-Passed-On', 'koa');
+    });
+    const koaServer = createServer((incoming, response) => {
+      if (!answers.answer(incoming, response, false)) void app.callback()(incoming, response);
+    });
+    await new Promise<void>((resolve) => koaServer.listen(0, '127.0.0.1', () => resolve()));
+    const port = (koaServer.address() as AddressInfo).port;
+    const absolute = (path: string) =>
+      new Promise<Answer>((resolve, reject) => {
+        const outgoing = request({ host: '127.0.0.1', port, method: 'GET', path: `http://127.0.0.1:${port}${path}` }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        });
+        outgoing.on('error', reject);
+        outgoing.end();
+      });
+    try {
+      const before = await counted('GET');
+      const viaKoa = await absolute('/asap/abc.pem');
+      const direct = await send('GET', '/asap/abc.pem');
+      expect(viaKoa.status).toBe(200);
+      expect(viaKoa.body).toBe(PEM.body);
+      for (const name of ['cache-control', 'x-content-type-options', 'content-type', 'content-length']) expect(viaKoa.headers[name]).toBe(direct.headers[name]);
+      expect(await counted('GET')).toBe(before + 2);
+      expect((await absolute('/asap/other.pem')).headers['x-passed-on']).toBe('koa');
+    } finally {
+      koaServer.closeAllConnections();
+      await new Promise<void>((resolve) => koaServer.close(() => resolve()));
     }
   });
 });

@@ -1,33 +1,15 @@
 import type { Middleware } from 'koa';
-import type { Counter } from 'prom-client';
-
-/** A response fixed at start-up (public keys): served before routing, logging and error handling. */
-export interface StaticResponse {
-  type: string;
-  body: string;
-  cacheControl: string;
-  /** Route label for the request metric. */
-  route: string;
-}
+import type { FixedAnswers } from '../fixed-answers.js';
 
 /**
  * Prosody fetches keys on every new kid and, with cache_keys_url, on a timer from every virtual
- * host: these answers never change while the process runs, so they are looked up by exact path
- * and written directly, still counted in the HTTP metric.
+ * host. The request listener answers them before Koa (src/http/fixed-answers.ts); what still
+ * reaches Koa for the same path (an absolute-form request target, which only Koa parses) is
+ * answered here from the same table, before routing, logging and error handling.
  */
-export function servePublished(responses: ReadonlyMap<string, StaticResponse>, requests: Counter<'method' | 'route' | 'status'>): Middleware {
-  const counters = new Map<string, { inc(): void }>();
-  for (const [path, response] of responses) {
-    counters.set(`GET ${path}`, requests.labels({ method: 'GET', route: response.route, status: '200' }));
-    counters.set(`HEAD ${path}`, requests.labels({ method: 'HEAD', route: response.route, status: '200' }));
-  }
+export function servePublished(answers: FixedAnswers): Middleware {
   return async (ctx, next) => {
-    const response = ctx.method === 'GET' || ctx.method === 'HEAD' ? responses.get(ctx.path) : undefined;
-    if (!response) return next();
-    counters.get(`${ctx.method} ${ctx.path}`)?.inc();
-    ctx.set('Cache-Control', response.cacheControl);
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.type = response.type;
-    ctx.body = response.body;
+    if (!answers.answerAt(ctx.method, ctx.path, ctx.res, false)) return next();
+    ctx.respond = false;
   };
 }

@@ -9,7 +9,8 @@ const PEM_TYPE = 'application/x-pem-file';
 
 /**
  * The key documents as fixed answers by exact path (under publicUrl's path), served before Koa by
- * the request listener (src/http/fixed-answers.ts) and, for what reaches Koa, by servePublished. `/asap//<hex>.pem` is included because Prosody requests that when
+ * the request listener (src/http/fixed-answers.ts) and, for what reaches Koa, from the same table
+ * by servePublished. `/asap//<hex>.pem` is included because Prosody requests that when
  * asap_key_server is configured with a trailing slash.
  */
 export function publishedKeys(services: Pick<HttpDeps, 'targets' | 'basePath'>): Map<string, FixedAnswer> {
