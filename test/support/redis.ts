@@ -163,8 +163,26 @@ function assertRedisInstalled(): void {
   binaryChecked = true;
 }
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
+/** Ports freePort() gave out in this process: the system may offer a just-closed port again. */
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on a moment ago, never one this process was given before: three calls
+ * in a row (a gateway and two proxied hosts) once got the same port twice, and the two hosts
+ * became one.
+ */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await unusedPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+/** A port that was free a moment ago (listen on 0, read it, close). */
+function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
