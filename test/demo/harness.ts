@@ -1,21 +1,12 @@
-import { createServer } from 'node:net';
 import type { Page } from 'playwright-core';
 import { parseConfig } from '../../src/config/load.js';
 import { createDemo } from '../../src/demo/index.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { listen, type RunningServer } from '../../src/http/server.js';
+import { freePort } from '../support/redis.js';
 
 /** A free TCP port on 127.0.0.1 (the demo's publicUrl must name its port before it listens). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface RunningDemo {
   url: string;
